@@ -1,0 +1,57 @@
+// The daemon's configuration: defaults (the embedded default serves 127.0.0.1:8080 with data
+// in ./data), overridden by a TOML file, then by command-line flags. Every key is documented
+// in configs/recd.toml. Errors name the key and the problem.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "recd/status.h"
+#include "sched/tier_config.h"
+
+namespace recd::app {
+
+struct PopularityConfig {
+  std::map<std::string, double> event_weights{
+      {"view", 1}, {"click", 1}, {"add_to_cart", 3}, {"purchase", 5}};
+  double default_weight = 1;
+  double half_life_s = 86400;
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::string data_dir = "./data";
+  int io_threads = 2;
+  int control_threads = 1;
+  std::string admin_token;  // empty: RECD_ADMIN_TOKEN, else <data_dir>/admin.token
+  std::string log_level = "info";
+
+  int64_t max_body_bytes = 1 << 20;
+  int64_t max_upload_bytes = int64_t{1} << 30;
+  int64_t max_header_bytes = 16 << 10;
+  int64_t read_timeout_ms = 30'000;
+  int64_t idle_timeout_ms = 60'000;
+  int64_t max_connections = 4096;
+  int64_t shutdown_grace_s = 10;
+
+  int64_t max_future_skew_s = 300;
+  int64_t max_purge_days = 7;
+  bool metrics_require_admin = false;
+  int64_t max_tenant_labels = 100;
+  std::string model_root;  // folders importable with {"path": ...}; empty: none
+  int64_t max_concurrent_uploads = 2;
+
+  PopularityConfig popularity;
+  sched::TierTable tiers = sched::TierTable::Defaults();
+};
+
+// Parses TOML text; `origin` names the file in messages.
+absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view origin);
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+// "HOST:PORT" into the config.
+absl::Status SetListen(Config* config, std::string_view host_port);
+
+}  // namespace recd::app

@@ -1,0 +1,155 @@
+#include "app/daemon.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "util/strings.h"
+#include "util/strings.h"
+#include "http/api.h"
+#include "util/crypto.h"
+#include "util/log.h"
+
+namespace recd::app {
+
+absl::StatusOr<std::string> ResolveAdminToken(const Config& config, bool* generated) {
+  *generated = false;
+  if (const char* env = std::getenv("RECD_ADMIN_TOKEN"); env != nullptr && *env != '\0') {
+    return std::string(env);
+  }
+  if (!config.admin_token.empty()) return config.admin_token;
+  const std::string path = config.data_dir + "/admin.token";
+  if (std::ifstream in(path); in) {
+    std::string token;
+    std::getline(in, token);
+    token = std::string(util::StripWhitespace(token));
+    if (token.size() < 16) return absl::FailedPreconditionError(path + " holds no valid token");
+    return token;
+  }
+  std::string token = util::RandomString(40, util::kBase62);
+  // O_EXCL + 0600: the secret is never readable by others, not even for a moment.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::UnavailableError(util::StrCat("cannot create ", path, ": ",
+                                                         std::strerror(errno)));
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return absl::UnavailableError(util::StrCat("cannot write ", path));
+  *generated = true;
+  return token;
+}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  RECD_RETURN_IF_ERROR(d->Init(config));
+  return d;
+}
+
+absl::Status Daemon::Init(const Config& config) {
+  config_ = config;
+  std::error_code ec;
+  for (const char* sub : {"", "/db", "/models", "/uploads"}) {
+    std::filesystem::create_directories(config.data_dir + sub, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          util::StrCat("cannot create ", config.data_dir, sub, ": ", ec.message()));
+    }
+  }
+  // Staged uploads of a previous run are incomplete by definition.
+  for (const auto& entry : std::filesystem::directory_iterator(config.data_dir + "/uploads", ec)) {
+    std::filesystem::remove_all(entry.path(), ec);
+  }
+
+  bool generated = false;
+  RECD_ASSIGN_OR_RETURN(admin_token_, ResolveAdminToken(config, &generated));
+  if (generated) {
+    RECD_LOG(Info) << "generated an admin token in " << config.data_dir << "/admin.token (mode 0600)";
+  }
+
+  storage::DbOptions db_options;
+  RECD_ASSIGN_OR_RETURN(db_, storage::Db::Open(config.data_dir + "/db", db_options));
+  tiers_ = std::make_unique<sched::TierTableHolder>(config.tiers);
+  RECD_ASSIGN_OR_RETURN(registry_,
+                        control::TenantRegistry::Open(db_.get(), &util::SystemClock::Get()));
+  identity_ = std::make_unique<control::Identity>(registry_.get(), admin_token_);
+
+  control_pool_ = std::make_unique<sched::WorkerPool>("control", config.control_threads, 64, 0);
+  const auto& standard = config.tiers.Get(Tier::kStandard);
+  request_pool_ = std::make_unique<sched::WorkerPool>("requests", standard.threads,
+                                                      standard.queue, 0);
+  gatekeeper_ = std::make_unique<http::BasicGatekeeper>(identity_.get(), control_pool_.get(),
+                                                        request_pool_.get());
+
+  metrics_.AddGauge("recd_build_info", "Build information", {"version"},
+                    [] { return std::vector<metering::GaugeSample>{{{RECD_VERSION}, 1}}; });
+  metrics_.AddGauge("recd_pool_queue_depth", "Queued requests per pool", {"pool"}, [this] {
+    return std::vector<metering::GaugeSample>{
+        {{control_pool_->name()}, static_cast<double>(control_pool_->QueueDepth())},
+        {{request_pool_->name()}, static_cast<double>(request_pool_->QueueDepth())}};
+  });
+  metrics_.AddGauge("recd_tenants", "Registered tenants", {}, [this] {
+    return std::vector<metering::GaugeSample>{
+        {{}, static_cast<double>(registry_->Snapshot()->by_id.size())}};
+  });
+
+  http::ApiServices services;
+  services.registry = registry_.get();
+  services.tiers = tiers_.get();
+  services.metrics = &metrics_;
+  services.clock = &util::SystemClock::Get();
+  services.ready = [this] { return ready_.load(); };
+  router_ = std::make_unique<http::Router>();
+  http::AddOpsRoutes(router_.get(), services);
+  http::AddAdminRoutes(router_.get(), services);
+
+  http::ServerOptions so;
+  so.host = config.listen_host;
+  so.port = config.listen_port;
+  so.io_threads = config.io_threads;
+  so.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
+  so.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
+  so.max_upload_bytes = static_cast<size_t>(config.max_upload_bytes);
+  so.read_timeout_ms = config.read_timeout_ms;
+  so.idle_timeout_ms = config.idle_timeout_ms;
+  so.max_connections = static_cast<size_t>(config.max_connections);
+  so.upload_dir = config.data_dir + "/uploads";
+  server_ = std::make_unique<http::HttpServer>(so, router_.get(), gatekeeper_.get(), &metrics_);
+  RECD_RETURN_IF_ERROR(server_->Start());
+  ready_ = true;
+  RECD_LOG(Info) << "recd " << RECD_VERSION << " listening on http://" << config.listen_host
+                 << ":" << server_->port() << " (data in " << config.data_dir << ")";
+  return absl::OkStatus();
+}
+
+void Daemon::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  ready_ = false;
+  RECD_LOG(Info) << "shutting down: draining in-flight requests (grace "
+                 << config_.shutdown_grace_s << " s)";
+  if (server_) server_->Stop(config_.shutdown_grace_s * 1000);
+  if (request_pool_) request_pool_->Shutdown();
+  if (control_pool_) control_pool_->Shutdown();
+  server_.reset();
+  registry_.reset();
+  db_.reset();  // flushes and closes RocksDB
+  RECD_LOG(Info) << "stopped cleanly";
+}
+
+absl::Status Daemon::Reload(const Config& config) {
+  tiers_->Set(config.tiers);
+  config_.tiers = config.tiers;
+  RECD_LOG(Info) << "reloaded tiers and limits";
+  return absl::OkStatus();
+}
+
+Daemon::~Daemon() { Shutdown(); }
+
+}  // namespace recd::app

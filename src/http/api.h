@@ -1,0 +1,30 @@
+// Route tables of the v1 API and the services their handlers call. Handlers are thin: parse,
+// call a service, render. Built once by app/; the services outlive the router.
+#pragma once
+
+#include <atomic>
+#include <functional>
+
+#include "control/tenant_registry.h"
+#include "http/router.h"
+#include "metering/metrics.h"
+#include "sched/tier_config.h"
+#include "util/clock.h"
+
+namespace recd::http {
+
+struct ApiServices {
+  control::TenantRegistry* registry = nullptr;
+  sched::TierTableHolder* tiers = nullptr;
+  metering::MetricsRegistry* metrics = nullptr;
+  const util::Clock* clock = nullptr;
+  std::function<bool()> ready;  // storage open, models loaded, not draining
+};
+
+void AddOpsRoutes(Router* router, const ApiServices& services);
+void AddAdminRoutes(Router* router, const ApiServices& services);
+
+// Renders {"id","name","tier","status","created","active_model","quotas","allowed_origins"}.
+std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers);
+
+}  // namespace recd::http

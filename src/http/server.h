@@ -1,0 +1,53 @@
+// The HTTP/1.1 server on Boost.Beast: a fixed set of I/O threads accept, parse headers, admit,
+// read bodies and write answers; handlers run on the pool admission chose, never on an I/O
+// thread (except routes marked on_io_thread). One request at a time per connection.
+// Start/BeginDrain/Stop are called from the owning (main) thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/gatekeeper.h"
+#include "http/router.h"
+#include "metering/metrics.h"
+#include "recd/status.h"
+
+namespace recd::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks a free port
+  int io_threads = 2;
+  size_t max_header_bytes = 16 << 10;
+  size_t max_body_bytes = 1 << 20;
+  size_t max_upload_bytes = size_t{1} << 30;
+  int64_t read_timeout_ms = 30'000;     // headers and JSON bodies
+  int64_t upload_timeout_ms = 600'000;  // file bodies
+  int64_t idle_timeout_ms = 60'000;
+  size_t max_connections = 4096;
+  std::string upload_dir;  // where file bodies are streamed to
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, const Router* router, Gatekeeper* gatekeeper,
+             metering::MetricsRegistry* metrics);
+  ~HttpServer();
+
+  // Binds and starts the I/O threads. The bound port is port() afterwards.
+  absl::Status Start();
+  uint16_t port() const;
+  // Stops accepting, closes idle connections; in-flight requests finish with Connection: close.
+  void BeginDrain();
+  bool draining() const;
+  // Waits up to `grace_ms` for in-flight requests, then stops the I/O threads.
+  void Stop(int64_t grace_ms);
+  size_t open_connections() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace recd::http

@@ -1,0 +1,90 @@
+#include "sched/worker_pool.h"
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/log.h"
+
+namespace recd::sched {
+
+WorkerPool::WorkerPool(std::string name, int threads, size_t queue_capacity, int nice)
+    : name_(std::move(name)), capacity_(queue_capacity), nice_(nice) {
+  RECD_CHECK(threads > 0 && queue_capacity > 0) << "pool " << name_ << " needs threads and queue";
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Run(i); });
+}
+
+WorkerPool::~WorkerPool() { Shutdown(); }
+
+bool WorkerPool::TrySubmit(Task task) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || queue_.size() >= capacity_) return false;
+  queue_.push_back(std::move(task));
+  return true;
+}
+
+void WorkerPool::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+size_t WorkerPool::QueueDepth() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+int64_t WorkerPool::CpuNs() const {
+  absl::MutexLock lock(&mu_);
+  int64_t total = 0;
+  for (clockid_t c : cpu_clocks_) {
+    timespec ts{};
+    if (clock_gettime(c, &ts) == 0) total += int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+  }
+  return total;
+}
+
+void WorkerPool::Run(int index) {
+  // Linux applies setpriority(PRIO_PROCESS, tid) to one thread: per-thread nice.
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  if (nice_ != 0 && ::setpriority(PRIO_PROCESS, tid, nice_) != 0) {
+    RECD_LOG(Warning) << "pool " << name_ << ": cannot set nice " << nice_ << ": "
+                      << std::strerror(errno);
+  }
+  std::string thread_name = (name_ + "-" + std::to_string(index)).substr(0, 15);
+  pthread_setname_np(pthread_self(), thread_name.c_str());
+  {
+    clockid_t clock{};
+    absl::MutexLock lock(&mu_);
+    if (pthread_getcpuclockid(pthread_self(), &clock) == 0) cpu_clocks_.push_back(clock);
+  }
+  for (;;) {
+    Task task;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](WorkerPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+            return p->stopping_ || !p->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::move(task)();
+  }
+}
+
+}  // namespace recd::sched

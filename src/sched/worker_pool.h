@@ -1,0 +1,54 @@
+// A pool is threads + a bounded queue (STYLE 8). Submission never blocks: a full queue is
+// refused at once so the caller can answer 503. Thread-safe; TrySubmit may be called from any
+// thread, tasks run on the pool's threads at the pool's nice value.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+
+namespace recd::sched {
+
+class WorkerPool {
+ public:
+  using Task = absl::AnyInvocable<void() &&>;
+
+  // `nice` is applied to each worker thread (lower tiers run nicer); a failure to set it is
+  // logged, never fatal, since recd needs no privileges.
+  WorkerPool(std::string name, int threads, size_t queue_capacity, int nice);
+  ~WorkerPool();  // Shutdown() then join.
+
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // False when the queue is full or the pool is shutting down; the task is then dropped.
+  bool TrySubmit(Task task);
+  // Stops accepting, runs what is queued, joins the threads. Idempotent.
+  void Shutdown();
+
+  size_t QueueDepth() const;
+  size_t capacity() const { return capacity_; }
+  const std::string& name() const { return name_; }
+  // CPU time consumed by this pool's threads so far, in nanoseconds.
+  int64_t CpuNs() const;
+
+ private:
+  void Run(int index);
+
+  const std::string name_;
+  const size_t capacity_;
+  const int nice_;
+  mutable absl::Mutex mu_;
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+  std::vector<clockid_t> cpu_clocks_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace recd::sched
