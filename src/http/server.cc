@@ -144,6 +144,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     route_ = nullptr;
     header_parser_.emplace();
     header_parser_->header_limit(static_cast<std::uint32_t>(server_->options_.max_header_bytes));
+    // Body limits depend on the route, so they are checked after routing (and again while
+    // reading); the header parser must not refuse a large Content-Length on its own.
+    header_parser_->body_limit(boost::none);
     stream_.expires_after(std::chrono::milliseconds(server_->options_.idle_timeout_ms));
     bhttp::async_read_header(stream_, buffer_, *header_parser_,
                              beast::bind_front_handler(&Session::OnHeader, shared_from_this()));

@@ -1,0 +1,82 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "app/daemon.h"
+#include "tests/support/daemon_process.h"
+
+namespace recd::app {
+namespace {
+
+TEST(Config, EmptyConfigIsTheEmbeddedDefault) {
+  auto c = ParseConfig("", "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen_host, "127.0.0.1");
+  EXPECT_EQ(c->listen_port, 8080);
+  EXPECT_EQ(c->data_dir, "./data");
+  EXPECT_EQ(c->tiers.Get(Tier::kPremium).quotas.recommendations_per_s, 1000);
+}
+
+TEST(Config, TiersAndLimitsAreRead) {
+  auto c = ParseConfig(R"(
+listen = "0.0.0.0:9000"
+[tiers.standard]
+threads = 3
+events_per_s = 10
+durability = "power"
+[popularity]
+half_life_s = 3600
+event_weights = { purchase = 10 }
+)", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen_port, 9000);
+  EXPECT_EQ(c->tiers.Get(Tier::kStandard).threads, 3);
+  EXPECT_EQ(c->tiers.Get(Tier::kStandard).quotas.events_per_s, 10);
+  EXPECT_EQ(c->tiers.Get(Tier::kStandard).quotas.durability, sched::Durability::kPower);
+  EXPECT_EQ(c->popularity.event_weights.at("purchase"), 10);
+  EXPECT_EQ(c->popularity.event_weights.at("view"), 1);
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  auto expect_error = [](const char* text, const char* needle) {
+    auto c = ParseConfig(text, "t.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(std::string(c.status().message()).find(needle), std::string::npos)
+        << c.status().message();
+  };
+  expect_error("lisen = \"x\"", "\"lisen\": unknown key");
+  expect_error("io_threads = \"two\"", "\"io_threads\": must be an integer");
+  expect_error("io_threads = 0", "\"io_threads\": must be between");
+  expect_error("[tiers.standard]\nthreads = -1", "\"tiers.standard.threads\"");
+  expect_error("[tiers.gold]\nthreads = 1", "\"tiers.gold\": unknown key");
+  expect_error("[tiers.premium]\ndurability = \"disk\"", "tiers.premium.durability");
+  expect_error("listen = \"nohost\"", "\"listen\"");
+  expect_error("[popularity]\nevent_weights = { view = -1 }", "popularity.event_weights.view");
+  expect_error("x = [", "t.toml:1");
+}
+
+TEST(AdminToken, GeneratedOnceWithMode0600) {
+  std::string dir = recd::testing::MakeTempDir("recd-tok-");
+  Config c;
+  c.data_dir = dir;
+  ::unsetenv("RECD_ADMIN_TOKEN");
+  bool generated = false;
+  auto t1 = ResolveAdminToken(c, &generated);
+  ASSERT_TRUE(t1.ok()) << t1.status();
+  EXPECT_TRUE(generated);
+  struct stat st{};
+  ASSERT_EQ(::stat((dir + "/admin.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto t2 = ResolveAdminToken(c, &generated);
+  EXPECT_FALSE(generated);
+  EXPECT_EQ(*t1, *t2);
+  c.admin_token = "from-config-0123456789";
+  EXPECT_EQ(*ResolveAdminToken(c, &generated), "from-config-0123456789");
+  recd::testing::RemoveTree(dir);
+}
+
+}  // namespace
+}  // namespace recd::app

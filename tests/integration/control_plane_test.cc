@@ -1,0 +1,219 @@
+// The control plane through the real binary: onboarding, keys, patches, offboarding, restarts,
+// and every error the foundation answers, each time checking that nothing stored changed.
+#include <string>
+
+#include "tests/integration/test_env.h"
+
+namespace recd::testing {
+namespace {
+
+using ControlPlane = DaemonTest;
+
+std::string TenantList(HttpClient* c) {
+  return c->Send("GET", "/v1/admin/tenants", "",
+                 {{"Authorization", std::string("Bearer ") + DaemonProcess::kAdminToken}})
+      .body;
+}
+
+TEST_F(ControlPlane, OnboardingAnswersTenantAndBothKeys) {
+  HttpResult r = AdminCall("POST", "/v1/admin/tenants", R"({"id":"acme","name":"Acme Shop"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json j(r.body);
+  EXPECT_EQ(Str(j["tenant"]["id"]), "acme");
+  EXPECT_EQ(Str(j["tenant"]["name"]), "Acme Shop");
+  EXPECT_EQ(Str(j["tenant"]["tier"]), "standard");
+  EXPECT_EQ(Str(j["tenant"]["status"]), "active");
+  EXPECT_TRUE(j["tenant"]["active_model"].is_null());
+  EXPECT_EQ(int64_t(j["tenant"]["quotas"]["max_k"]), 1000);
+  std::string server = Str(j["keys"]["server"]);
+  std::string ingest = Str(j["keys"]["ingest"]);
+  EXPECT_EQ(server.rfind("recd_server_", 0), 0u);
+  EXPECT_EQ(ingest.rfind("recd_ingest_", 0), 0u);
+  EXPECT_EQ(server.size(), std::string("recd_server_").size() + 12 + 1 + 32);
+
+  HttpResult one = AdminCall("GET", "/v1/admin/tenants/acme");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(Str(Json(one.body)["tenant"]["name"]), "Acme Shop");
+  EXPECT_FALSE(r.Header("x-request-id").empty());
+}
+
+TEST_F(ControlPlane, ListIsOrderedAndPaged) {
+  for (const char* id : {"cc", "aa", "bb"}) Onboard(id);
+  HttpResult page = AdminCall("GET", "/v1/admin/tenants?limit=2");
+  ASSERT_EQ(page.status, 200);
+  Json j(page.body);
+  auto tenants = simdjson::dom::array(j["tenants"]);
+  ASSERT_EQ(tenants.size(), 2u);
+  EXPECT_EQ(Str(tenants.at(0)["id"]), "aa");
+  EXPECT_EQ(Str(tenants.at(1)["id"]), "bb");
+  EXPECT_EQ(Str(j["next"]), "bb");
+  Json rest(AdminCall("GET", "/v1/admin/tenants?limit=2&after=bb").body);
+  EXPECT_EQ(simdjson::dom::array(rest["tenants"]).size(), 1u);
+  EXPECT_TRUE(rest["next"].is_null());
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants?limit=0").status, 400);
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants?limit=1001").status, 400);
+}
+
+TEST_F(ControlPlane, PatchMovesTierSuspendsAndOverridesQuotas) {
+  Onboard("acme");
+  HttpResult r = AdminCall("PATCH", "/v1/admin/tenants/acme",
+                           R"({"tier":"premium","quotas":{"max_k":50}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json j(r.body);
+  EXPECT_EQ(Str(j["tenant"]["tier"]), "premium");
+  EXPECT_EQ(int64_t(j["tenant"]["quotas"]["max_k"]), 50);
+  EXPECT_EQ(double(j["tenant"]["quotas"]["recommendations_per_s"]), 1000);
+  r = AdminCall("PATCH", "/v1/admin/tenants/acme", R"({"status":"suspended","quotas":{"max_k":null}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json k(r.body);
+  EXPECT_EQ(Str(k["tenant"]["status"]), "suspended");
+  EXPECT_EQ(int64_t(k["tenant"]["quotas"]["max_k"]), 1000);
+}
+
+TEST_F(ControlPlane, BadPatchesChangeNothing) {
+  Onboard("acme");
+  const std::string before = AdminCall("GET", "/v1/admin/tenants/acme").body;
+  for (const char* body :
+       {R"({"tier":"gold"})", R"({"tier":3})", R"({"status":"gone"})", R"({"colour":"red"})",
+        R"({"tier":"premium","quotas":{"max_k":0}})", R"({"tier":"premium","quotas":{"nope":1}})",
+        R"({"quotas":{"max_k":"ten"}})", R"({"tier":"premium")", "[]"}) {
+    HttpResult r = AdminCall("PATCH", "/v1/admin/tenants/acme", body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+    EXPECT_EQ(Str(Json(r.body)["error"]["code"]), "invalid_argument");
+  }
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme").body, before);
+  EXPECT_EQ(AdminCall("PATCH", "/v1/admin/tenants/nope", R"({"tier":"premium"})").status, 404);
+}
+
+TEST_F(ControlPlane, KeysRotateAndRevoke) {
+  Onboard("acme");
+  HttpResult created = AdminCall("POST", "/v1/admin/tenants/acme/keys", R"({"scope":"server"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  Json c(created.body);
+  std::string key_id = Str(c["key_id"]);
+  EXPECT_EQ(Str(c["scope"]), "server");
+  EXPECT_EQ(Str(c["key"]).find(key_id), std::string("recd_server_").size());
+  HttpResult list = AdminCall("GET", "/v1/admin/tenants/acme/keys");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(simdjson::dom::array(Json(list.body)["keys"]).size(), 3u);
+  EXPECT_EQ(list.body.find(Str(c["key"])), std::string::npos) << "secrets are never listed";
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme/keys/" + key_id).status, 204);
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme/keys/" + key_id).status, 204);
+  EXPECT_EQ(simdjson::dom::array(Json(AdminCall("GET", "/v1/admin/tenants/acme/keys").body)["keys"])
+                .size(),
+            2u);
+  EXPECT_EQ(AdminCall("POST", "/v1/admin/tenants/acme/keys", R"({"scope":"root"})").status, 400);
+  EXPECT_EQ(AdminCall("POST", "/v1/admin/tenants/nope/keys", R"({"scope":"server"})").status, 404);
+}
+
+TEST_F(ControlPlane, OffboardingIsIdempotent) {
+  Onboard("acme");
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme").status, 204);
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme").status, 404);
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme").status, 204);
+  // The id is free again; the new tenant is a new one.
+  EXPECT_EQ(AdminCall("POST", "/v1/admin/tenants", R"({"id":"acme"})").status, 201);
+}
+
+TEST_F(ControlPlane, RestartKeepsTenantsAndKeys) {
+  Onboard("acme", "enterprise");
+  AdminCall("POST", "/v1/admin/tenants/acme/keys", R"({"scope":"ingest"})");
+  const std::string tenants = AdminCall("GET", "/v1/admin/tenants").body;
+  const std::string keys = AdminCall("GET", "/v1/admin/tenants/acme/keys").body;
+  RestartDaemon();
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants").body, tenants);
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme/keys").body, keys);
+}
+
+TEST_F(ControlPlane, BadRequestsGetTheirErrorAndChangeNothing) {
+  Onboard("acme");
+  const std::string before = TenantList(client_.get());
+  struct Case {
+    std::string method, target, body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status;
+    std::string code;
+  };
+  const std::string big(2 << 20, 'x');
+  std::vector<Case> cases = {
+      {"POST", "/v1/admin/tenants", R"({"id":"x1"})", {}, 401, "unauthenticated"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1"})", Bearer("wrong-token"), 401, "unauthenticated"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1")", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"id":7})", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1","tier":"gold"})", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"id":"X_1"})", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"name":"no id"})", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1","extra":1})", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1"} trailing)", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"id":"acme"})", Admin(), 409, "already_exists"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1","name":")" + big + R"("})", Admin(), 413, "too_large"},
+      {"GET", "/v1/nothing/here", "", Admin(), 404, "not_found"},
+      {"PUT", "/v1/admin/tenants", R"({"id":"x1"})", Admin(), 405, "method_not_allowed"},
+      {"GET", "/v1/admin/tenants/none", "", Admin(), 404, "not_found"},
+      // A tenant key is not an admin token.
+      {"POST", "/v1/admin/tenants", R"({"id":"x1"})", Bearer("recd_server_aaaaaaaaaaaa_" + std::string(32, 'a')), 401, "unauthenticated"},
+  };
+  for (const auto& c : cases) {
+    HttpResult r = client_->Send(c.method, c.target, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " " << c.body.substr(0, 60);
+    if (r.status == c.status) {
+      EXPECT_EQ(Str(Json(r.body)["error"]["code"]), c.code) << r.body;
+    }
+    if (c.status == 405) {
+      EXPECT_EQ(r.Header("allow"), "POST, GET");
+    }
+  }
+  EXPECT_EQ(TenantList(client_.get()), before);
+}
+
+TEST_F(ControlPlane, OversizedBodyIsRefusedFromHeadersWithoutReadingIt) {
+  // Content-Length announces 10 MiB but only a few bytes follow: the 413 must come anyway.
+  HttpResult r = client_->SendRaw(
+      "POST /v1/admin/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      std::string(DaemonProcess::kAdminToken) +
+      "\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{\"id\":");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.Header("connection"), "close");
+}
+
+TEST_F(ControlPlane, ExpectContinueGetsOneHundredThenTheAnswer) {
+  const std::string body = R"({"id":"acme"})";
+  HttpResult r = client_->SendRaw(
+      "POST /v1/admin/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+      std::string(DaemonProcess::kAdminToken) + "\r\nExpect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TEST_F(ControlPlane, RequestIdIsEchoed) {
+  HttpResult r = client_->Send("GET", "/healthz", "", {{"X-Request-Id", "abc-123"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("x-request-id"), "abc-123");
+}
+
+TEST_F(ControlPlane, HealthReadinessAndMetrics) {
+  EXPECT_EQ(client_->Send("GET", "/healthz").status, 200);
+  EXPECT_EQ(client_->Send("GET", "/readyz").status, 200);
+  Onboard("acme");
+  HttpResult m = client_->Send("GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.Header("content-type").find("text/plain"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(recd_http_requests_total{route="admin_tenant_create",status="201"} 1)"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("recd_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(m.body.find("recd_build_info{version="), std::string::npos);
+  EXPECT_NE(m.body.find("recd_http_open_connections"), std::string::npos);
+}
+
+TEST_F(ControlPlane, SigtermDrainsAndExitsZero) {
+  Onboard("acme");
+  client_.reset();
+  EXPECT_EQ(daemon_.Stop(SIGTERM), 0);
+  EXPECT_NE(daemon_.Log().find("stopped cleanly"), std::string::npos);
+  StartDaemon();
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme").status, 200);
+}
+
+}  // namespace
+}  // namespace recd::testing

@@ -1,0 +1,57 @@
+// Shared fixture for integration tests: one real daemon per test, with helpers to onboard.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "tests/support/daemon_process.h"
+#include "tests/support/http_client.h"
+#include "tests/support/json.h"
+
+namespace recd::testing {
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartDaemon(); }
+
+  void StartDaemon(const std::vector<std::string>& args = {}) {
+    ASSERT_TRUE(daemon_.Start(args)) << daemon_.Log();
+    client_ = std::make_unique<HttpClient>(daemon_.port());
+  }
+  void RestartDaemon() {
+    client_.reset();
+    ASSERT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+    StartDaemon();
+  }
+
+  static std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+  }
+  static std::vector<std::pair<std::string, std::string>> Admin() {
+    return Bearer(DaemonProcess::kAdminToken);
+  }
+
+  HttpResult AdminCall(const std::string& method, const std::string& target,
+                       const std::string& body = "") {
+    return client_->Send(method, target, body, Admin());
+  }
+
+  struct Keys {
+    std::string server, ingest;
+  };
+  Keys Onboard(const std::string& id, const std::string& tier = "standard") {
+    HttpResult r = AdminCall("POST", "/v1/admin/tenants",
+                             R"({"id":")" + id + R"(","tier":")" + tier + R"("})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return {};
+    Json j(r.body);
+    return {Str(j["keys"]["server"]), Str(j["keys"]["ingest"])};
+  }
+
+  DaemonProcess daemon_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+}  // namespace recd::testing
