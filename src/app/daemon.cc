@@ -73,11 +73,41 @@ absl::Status Daemon::Init(const Config& config) {
     RECD_LOG(Info) << "generated an admin token in " << config.data_dir << "/admin.token (mode 0600)";
   }
 
+  const util::Clock* clock = &util::SystemClock::Get();
+  retention_ = std::make_unique<ingest::Retention>(clock);
   storage::DbOptions db_options;
+  db_options.events_drop = retention_->EventsPredicate();
+  db_options.history_drop = retention_->HistoryPredicate();
+  // Every file is recompacted (through the retention filter) within max_purge_days.
+  db_options.periodic_compaction_seconds = static_cast<uint64_t>(config.max_purge_days) * 86400;
   RECD_ASSIGN_OR_RETURN(db_, storage::Db::Open(config.data_dir + "/db", db_options));
   tiers_ = std::make_unique<sched::TierTableHolder>(config.tiers);
-  RECD_ASSIGN_OR_RETURN(registry_,
-                        control::TenantRegistry::Open(db_.get(), &util::SystemClock::Get()));
+  RECD_ASSIGN_OR_RETURN(registry_, control::TenantRegistry::Open(db_.get(), clock));
+  retention_->SetLookup([registry = registry_.get(),
+                         tiers = tiers_.get()](TenantIid tid) -> std::optional<int64_t> {
+    auto table = registry->Snapshot();
+    auto it = table->by_iid.find(tid);
+    if (it == table->by_iid.end()) return std::nullopt;
+    const auto quotas = it->second->overrides.ApplyTo(tiers->Get()->Get(it->second->tier).quotas);
+    return quotas.retention_days * 86'400'000;
+  });
+
+  ingest::CollectorOptions collector_options;
+  for (const auto& [type, w] : config.popularity.event_weights) {
+    collector_options.popularity.by_type[type] = w;
+  }
+  collector_options.popularity.default_weight = config.popularity.default_weight;
+  collector_options.popularity.half_life_s = config.popularity.half_life_s;
+  RECD_ASSIGN_OR_RETURN(collector_, ingest::Collector::Open(db_.get(), clock, retention_.get(),
+                                                            collector_options));
+  // Offboarding drops the tenant's in-memory state too.
+  struct DropCollectorState final : control::OffboardListener {
+    explicit DropCollectorState(ingest::Collector* c) : collector(c) {}
+    void OnOffboarded(TenantIid iid) override { collector->DropTenant(iid); }
+    ingest::Collector* collector;
+  };
+  offboard_listener_ = std::make_unique<DropCollectorState>(collector_.get());
+  registry_->AddListener(offboard_listener_.get());
   identity_ = std::make_unique<control::Identity>(registry_.get(), admin_token_);
 
   control_pool_ = std::make_unique<sched::WorkerPool>("control", config.control_threads, 64, 0);
@@ -105,9 +135,12 @@ absl::Status Daemon::Init(const Config& config) {
   services.metrics = &metrics_;
   services.clock = &util::SystemClock::Get();
   services.ready = [this] { return ready_.load(); };
+  services.collector = collector_.get();
+  services.max_future_skew_ms = config.max_future_skew_s * 1000;
   router_ = std::make_unique<http::Router>();
   http::AddOpsRoutes(router_.get(), services);
   http::AddAdminRoutes(router_.get(), services);
+  http::AddEventRoutes(router_.get(), services);
 
   http::ServerOptions so;
   so.host = config.listen_host;
@@ -138,6 +171,7 @@ void Daemon::Shutdown() {
   if (request_pool_) request_pool_->Shutdown();
   if (control_pool_) control_pool_->Shutdown();
   server_.reset();
+  collector_.reset();  // final popularity checkpoint
   registry_.reset();
   db_.reset();  // flushes and closes RocksDB
   RECD_LOG(Info) << "stopped cleanly";

@@ -11,6 +11,7 @@
 #include "control/identity.h"
 #include "control/tenant_registry.h"
 #include "http/gatekeeper.h"
+#include "ingest/collector.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "metering/metrics.h"
@@ -40,7 +41,10 @@ class Daemon {
   std::string admin_token_;
   std::atomic<bool> ready_{false};
   metering::MetricsRegistry metrics_;
+  std::unique_ptr<ingest::Retention> retention_;
   std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<ingest::Collector> collector_;
+  std::unique_ptr<control::OffboardListener> offboard_listener_;
   std::unique_ptr<sched::TierTableHolder> tiers_;
   std::unique_ptr<control::TenantRegistry> registry_;
   std::unique_ptr<control::Identity> identity_;

@@ -297,6 +297,10 @@ Response RevokeKey(const ApiServices& s, Request& req) {
 
 }  // namespace
 
+sched::Quotas EffectiveQuotas(const control::Tenant& tenant, const sched::TierTable& tiers) {
+  return tenant.overrides.ApplyTo(tiers.Get(tenant.tier).quotas);
+}
+
 std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers) {
   std::string out;
   util::JsonWriter w(&out);

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "control/tenant_registry.h"
+#include "ingest/collector.h"
 #include "http/router.h"
 #include "metering/metrics.h"
 #include "sched/tier_config.h"
@@ -19,10 +20,16 @@ struct ApiServices {
   metering::MetricsRegistry* metrics = nullptr;
   const util::Clock* clock = nullptr;
   std::function<bool()> ready;  // storage open, models loaded, not draining
+  ingest::Collector* collector = nullptr;
+  int64_t max_future_skew_ms = 300'000;
 };
+
+// The limits a tenant runs under now: its tier's, with its overrides.
+sched::Quotas EffectiveQuotas(const control::Tenant& tenant, const sched::TierTable& tiers);
 
 void AddOpsRoutes(Router* router, const ApiServices& services);
 void AddAdminRoutes(Router* router, const ApiServices& services);
+void AddEventRoutes(Router* router, const ApiServices& services);
 
 // Renders {"id","name","tier","status","created","active_model","quotas","allowed_origins"}.
 std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers);

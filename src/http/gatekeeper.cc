@@ -1,5 +1,7 @@
 #include "http/gatekeeper.h"
 
+#include <algorithm>
+
 #include "util/strings.h"
 
 namespace recd::http {
@@ -17,7 +19,16 @@ absl::StatusOr<CallContext> Authorize(const control::Identity& identity, const R
       return ctx;
     case Auth::kTenantServer:
     case Auth::kTenantIngest: {
-      RECD_ASSIGN_OR_RETURN(ctx.principal, identity.AuthenticateTenant(authorization));
+      auto query_key = request.Query("key");
+      if (route.browser && authorization.empty() && query_key) {
+        RECD_ASSIGN_OR_RETURN(ctx.principal, identity.AuthenticateKey(*query_key));
+        // A URL ends up in logs: only the browser-safe ingest scope may travel there.
+        if (ctx.principal.scope != Scope::kIngest) {
+          return absl::PermissionDeniedError("only an ingest key may be passed as ?key=");
+        }
+      } else {
+        RECD_ASSIGN_OR_RETURN(ctx.principal, identity.AuthenticateTenant(authorization));
+      }
       if (route.auth == Auth::kTenantServer && ctx.principal.scope != Scope::kServer) {
         return absl::PermissionDeniedError(
             util::StrCat("an ingest key may only POST /v1/events; ", MethodName(route.method),
@@ -26,6 +37,14 @@ absl::StatusOr<CallContext> Authorize(const control::Identity& identity, const R
       if (ctx.principal.tenant->status == TenantStatus::kSuspended) {
         return SuspendedError(util::StrCat("tenant \"", ctx.principal.tenant->id,
                                            "\" is suspended"));
+      }
+      if (auto origin = request.Header("origin"); route.browser && origin) {
+        const auto& allowed = ctx.principal.tenant->allowed_origins;
+        if (std::find(allowed.begin(), allowed.end(), "*") == allowed.end() &&
+            std::find(allowed.begin(), allowed.end(), *origin) == allowed.end()) {
+          return absl::PermissionDeniedError(
+              util::StrCat("origin \"", *origin, "\" is not in the tenant's allowed_origins"));
+        }
       }
       return ctx;
     }

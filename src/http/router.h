@@ -31,6 +31,9 @@ struct Route {
   BodyKind body = BodyKind::kNone;
   bool on_io_thread = false;  // only for cheap in-memory routes (health, metrics)
   Handler handler;
+  // Browser ingestion (SPEC 7.5): an `Origin` must be in the tenant's allowed_origins, and an
+  // ingest key may come as `?key=` (navigator.sendBeacon cannot set headers).
+  bool browser = false;
 };
 
 struct RouteMatch {

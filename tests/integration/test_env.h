@@ -26,6 +26,7 @@ class DaemonTest : public ::testing::Test {
     StartDaemon();
   }
 
+ public:
   static std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token) {
     return {{"Authorization", "Bearer " + token}};
   }
@@ -33,6 +34,7 @@ class DaemonTest : public ::testing::Test {
     return Bearer(DaemonProcess::kAdminToken);
   }
 
+ protected:
   HttpResult AdminCall(const std::string& method, const std::string& target,
                        const std::string& body = "") {
     return client_->Send(method, target, body, Admin());

@@ -1,0 +1,246 @@
+// Tenant routes of the collector: ingest, a user's events, erasure, export, CORS preflight.
+#include "http/api.h"
+#include "http/error_response.h"
+#include "http/json_body.h"
+#include "util/json_writer.h"
+#include "util/strings.h"
+
+namespace recd::http {
+namespace {
+
+constexpr int64_t kMaxListLimit = 1000;
+constexpr size_t kExportChunkBytes = 64 << 10;
+
+// A user or item id from the path or query: 400 unless a valid id.
+absl::Status CheckId(std::string_view what, std::string_view id) {
+  if (!ingest::IsValidEventId(id)) {
+    return absl::InvalidArgumentError(util::StrCat(
+        what, " must be 1 to 128 bytes of UTF-8 without control characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> IntParam(const Request& req, std::string_view name, int64_t lo, int64_t hi,
+                                 std::optional<int64_t> fallback) {
+  auto v = req.Query(name);
+  if (!v) {
+    if (fallback) return *fallback;
+    return absl::InvalidArgumentError(util::StrCat("query parameter \"", name, "\" is required"));
+  }
+  int64_t out = 0;
+  if (!util::ParseInt(*v, &out) || out < lo || out > hi) {
+    return absl::InvalidArgumentError(
+        util::StrCat("\"", name, "\" must be an integer from ", lo, " to ", hi));
+  }
+  return out;
+}
+
+bool IsValidIdempotencyKey(std::string_view k) {
+  if (k.empty() || k.size() > 64) return false;
+  for (char c : k) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+// Parses {"events":[...]} into inputs; per-event shape problems become per-event errors.
+absl::Status ParseEvents(std::string& body, std::vector<ingest::EventInput>* inputs,
+                         std::vector<std::string_view>* shape_errors, size_t max_events) {
+  bool seen = false;
+  RECD_RETURN_IF_ERROR(VisitJsonObject(body, [&](std::string_view key, JsonValue v) -> absl::Status {
+    if (key != "events") return absl::OkStatus();  // unknown fields are ignored
+    seen = true;
+    return VisitArrayValue(v, "events", [&](size_t index, JsonValue ev) -> absl::Status {
+      if (index >= max_events) {
+        return absl::InvalidArgumentError(util::StrCat(
+            "a batch holds at most ", max_events, " events (max_events_per_batch)"));
+      }
+      ingest::EventInput in;
+      std::string_view error;
+      simdjson::ondemand::object obj;
+      if (ev.get_object().get(obj)) {
+        inputs->push_back(in);
+        shape_errors->push_back("invalid_event");
+        return absl::OkStatus();
+      }
+      for (auto field : obj) {
+        std::string_view k;
+        if (field.unescaped_key().get(k)) return absl::InvalidArgumentError("malformed JSON");
+        JsonValue fv;
+        if (field.value().get(fv)) return absl::InvalidArgumentError("malformed JSON");
+        auto as_string = [&](std::string_view* out, std::string_view err) {
+          if (fv.get_string().get(*out) && error.empty()) error = err;
+        };
+        if (k == "user") {
+          as_string(&in.user, "invalid_user");
+        } else if (k == "item") {
+          as_string(&in.item, "invalid_item");
+        } else if (k == "type") {
+          as_string(&in.type, "invalid_type");
+        } else if (k == "request_id") {
+          as_string(&in.request_id, "invalid_request_id");
+        } else if (k == "ts") {
+          int64_t ts = 0;
+          bool is_null = false;
+          if (!fv.is_null().get(is_null) && is_null) continue;
+          if (fv.get_int64().get(ts)) {
+            in.ts_valid = false;
+          } else {
+            in.ts = ts;
+          }
+        }
+      }
+      inputs->push_back(in);
+      shape_errors->push_back(error);
+      return absl::OkStatus();
+    });
+  }));
+  if (!seen) return absl::InvalidArgumentError("the body needs an \"events\" array");
+  if (inputs->empty()) return absl::InvalidArgumentError("\"events\" must hold at least one event");
+  return absl::OkStatus();
+}
+
+Response PostEvents(const ApiServices& s, Request& req, const CallContext& ctx) {
+  const control::Tenant& tenant = *ctx.principal.tenant;
+  const sched::Quotas quotas = EffectiveQuotas(tenant, *s.tiers->Get());
+  std::optional<std::string_view> idem = req.Header("idempotency-key");
+  if (idem && !IsValidIdempotencyKey(*idem)) {
+    return ErrorResponse(absl::InvalidArgumentError(
+        "Idempotency-Key must be 1 to 64 visible ASCII characters"));
+  }
+  std::vector<ingest::EventInput> inputs;
+  std::vector<std::string_view> errors;
+  absl::Status st =
+      ParseEvents(req.body, &inputs, &errors, static_cast<size_t>(quotas.max_events_per_batch));
+  if (!st.ok()) return ErrorResponse(st);
+
+  const int64_t now = s.clock->NowMs();
+  std::vector<ingest::Event> events;
+  events.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (errors[i].empty()) errors[i] = ingest::ValidateEvent(inputs[i], now, s.max_future_skew_ms);
+    if (!errors[i].empty()) continue;
+    const auto& in = inputs[i];
+    ingest::Event e;
+    e.user = in.user;
+    e.item = in.item;
+    e.type = in.type;
+    e.request_id = in.request_id;
+    e.ts = in.ts.value_or(now);
+    events.push_back(std::move(e));
+  }
+  std::string answer;
+  util::JsonWriter w(&answer);
+  w.BeginObject().Key("accepted").Uint(events.size()).Key("rejected").BeginArray();
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (errors[i].empty()) continue;
+    w.BeginObject().Key("index").Uint(i).Key("error").String(errors[i]).EndObject();
+  }
+  w.EndArray().EndObject();
+
+  const TenantIid tid = tenant.iid;
+  const bool sync = quotas.durability == sched::Durability::kPower;
+  Response r;
+  if (idem) {
+    auto begun = s.collector->BeginIdempotent(tid, *idem);
+    if (!begun.ok()) return ErrorResponse(begun.status());
+    if (begun->has_value()) {
+      r = JsonResponse(200, std::move(**begun));
+      r.headers.emplace_back("Idempotent-Replay", "true");
+    } else {
+      ingest::Collector::Idempotent record{std::string(*idem), answer};
+      st = s.collector->Append(tid, &events, sync, &record);
+      s.collector->EndIdempotent(tid, *idem);
+      if (!st.ok()) return ErrorResponse(st);
+      r = JsonResponse(200, std::move(answer));
+    }
+  } else {
+    if (!events.empty()) {
+      st = s.collector->Append(tid, &events, sync, nullptr);
+      if (!st.ok()) return ErrorResponse(st);
+    }
+    r = JsonResponse(200, std::move(answer));
+  }
+  if (auto origin = req.Header("origin")) {
+    r.headers.emplace_back("Access-Control-Allow-Origin", std::string(*origin));
+    r.headers.emplace_back("Vary", "Origin");
+  }
+  return r;
+}
+
+Response PreflightEvents(Request& req, const CallContext&) {
+  Response r;
+  r.status = 204;
+  r.headers = {{"Access-Control-Allow-Origin", std::string(req.Header("origin").value_or("*"))},
+               {"Access-Control-Allow-Methods", "POST"},
+               {"Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key"},
+               {"Access-Control-Max-Age", "86400"},
+               {"Vary", "Origin"}};
+  return r;
+}
+
+Response UserEvents(const ApiServices& s, Request& req, const CallContext& ctx) {
+  const std::string& user = req.params[0];
+  absl::Status st = CheckId("user", user);
+  if (!st.ok()) return ErrorResponse(st);
+  const auto quotas = EffectiveQuotas(*ctx.principal.tenant, *s.tiers->Get());
+  auto limit = IntParam(req, "limit", 1, std::min(kMaxListLimit, quotas.max_k), 50);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  auto events = s.collector->UserEvents(ctx.principal.tenant->iid, user, *limit);
+  if (!events.ok()) return ErrorResponse(events.status());
+  std::string out;
+  util::JsonWriter w(&out);
+  w.BeginObject().Key("user").String(user).Key("events").BeginArray();
+  for (const auto& e : *events) {
+    w.BeginObject().Key("item").String(e.item).Key("type").String(e.type).Key("ts").Int(e.ts);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return JsonResponse(200, std::move(out));
+}
+
+Response EraseUser(const ApiServices& s, Request& req, const CallContext& ctx) {
+  absl::Status st = CheckId("user", req.params[0]);
+  if (st.ok()) st = s.collector->EraseUser(ctx.principal.tenant->iid, req.params[0]);
+  if (!st.ok()) return ErrorResponse(st);
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Response ExportEvents(const ApiServices& s, Request& req, const CallContext& ctx) {
+  auto from = IntParam(req, "from", 0, ingest::kMaxTs, std::nullopt);
+  if (!from.ok()) return ErrorResponse(from.status());
+  auto to = IntParam(req, "to", 0, ingest::kMaxTs, std::nullopt);
+  if (!to.ok()) return ErrorResponse(to.status());
+  if (*to < *from) return ErrorResponse(absl::InvalidArgumentError("\"to\" must not be before \"from\""));
+  std::shared_ptr<ingest::ExportCursor> cursor =
+      s.collector->Export(ctx.principal.tenant->iid, *from, *to);
+  Response r;
+  r.content_type = "application/x-ndjson";
+  r.stream = [cursor](std::string* chunk) { return cursor->Next(chunk, kExportChunkBytes); };
+  return r;
+}
+
+}  // namespace
+
+void AddEventRoutes(Router* router, const ApiServices& services) {
+  using Fn = Response (*)(const ApiServices&, Request&, const CallContext&);
+  auto bind = [services](Fn fn) {
+    return [services, fn](Request& req, const CallContext& ctx) { return fn(services, req, ctx); };
+  };
+  Route ingest{Method::kPost, "/v1/events", "events_ingest", Auth::kTenantIngest, BodyKind::kJson,
+               false, bind(PostEvents)};
+  ingest.browser = true;
+  router->Add(std::move(ingest));
+  router->Add(Route{Method::kOptions, "/v1/events", "events_preflight", Auth::kNone,
+                    BodyKind::kNone, true, PreflightEvents});
+  router->Add(Route{Method::kGet, "/v1/users/{user}/events", "user_events", Auth::kTenantServer,
+                    BodyKind::kNone, false, bind(UserEvents)});
+  router->Add(Route{Method::kDelete, "/v1/users/{user}", "user_erase", Auth::kTenantServer,
+                    BodyKind::kNone, false, bind(EraseUser)});
+  router->Add(Route{Method::kGet, "/v1/events/export", "events_export", Auth::kTenantServer,
+                    BodyKind::kNone, false, bind(ExportEvents)});
+}
+
+}  // namespace recd::http

@@ -1,0 +1,445 @@
+#include "ingest/collector.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "util/coding.h"
+#include "util/json_writer.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace recd::ingest {
+namespace {
+
+constexpr std::string_view kSeqHwmKey = "seq_hwm";
+constexpr std::string_view kPopularityState = "popularity";
+constexpr uint64_t kSeqBlock = 1 << 20;
+constexpr int64_t kIdempotencyWindowMs = 24 * 3600 * 1000;
+
+std::string TenantKey(TenantIid tid) {
+  std::string k;
+  util::PutFixed32BE(&k, tid);
+  return k;
+}
+
+std::string StateKey(TenantIid tid, std::string_view name) {
+  std::string k = TenantKey(tid);
+  k.append(name);
+  return k;
+}
+
+std::string IdempotencyKey(TenantIid tid, std::string_view key) {
+  std::string k = TenantKey(tid);
+  k.append(key);
+  return k;
+}
+
+class EventsDrop final : public storage::DropPredicate {
+ public:
+  explicit EventsDrop(const Retention* r) : retention_(r) {}
+  bool ShouldDrop(std::string_view key, std::string_view) const override {
+    if (key.size() != 20) return false;
+    auto received = static_cast<int64_t>(util::DecodeFixed64BE(key.data() + 4));
+    return received < retention_->CutoffMs(KeyTenant(key));
+  }
+
+ private:
+  const Retention* retention_;
+};
+
+class HistoryDrop final : public storage::DropPredicate {
+ public:
+  explicit HistoryDrop(const Retention* r) : retention_(r) {}
+  bool ShouldDrop(std::string_view key, std::string_view value) const override {
+    Event e;
+    if (!DecodeHistory(key, value, &e).ok()) return false;
+    return e.received < retention_->CutoffMs(KeyTenant(key));
+  }
+
+ private:
+  const Retention* retention_;
+};
+
+void WriteExportLine(std::string* out, const Event& e) {
+  util::JsonWriter w(out);
+  w.BeginObject().Key("user").String(e.user).Key("item").String(e.item).Key("type").String(e.type);
+  w.Key("ts").Int(e.ts).Key("received").Int(e.received);
+  if (!e.request_id.empty()) w.Key("request_id").String(e.request_id);
+  w.EndObject();
+  out->push_back('\n');
+}
+
+class LogExportCursor final : public ExportCursor {
+ public:
+  LogExportCursor(const storage::Db* db, TenantIid tid, int64_t from, int64_t to, int64_t cutoff)
+      : snapshot_(db->GetSnapshot()),
+        end_(LogKey(tid, to, 0)),
+        it_(db->NewIterator(storage::Cf::kEvents, snapshot_.get(), end_)),
+        cutoff_(cutoff) {
+    it_.Seek(LogKey(tid, std::max<int64_t>(from, 0), 0));
+  }
+
+  absl::StatusOr<bool> Next(std::string* out, size_t budget) override {
+    const size_t start = out->size();
+    for (; it_.Valid() && out->size() - start < budget; it_.Next()) {
+      RECD_ASSIGN_OR_RETURN(Event e, DecodeLog(it_.key(), it_.value()));
+      if (e.received < cutoff_) continue;  // expired, not yet compacted away
+      WriteExportLine(out, e);
+    }
+    RECD_RETURN_IF_ERROR(it_.status());
+    return it_.Valid();
+  }
+
+ private:
+  std::unique_ptr<storage::Snapshot> snapshot_;
+  std::string end_;
+  storage::Iterator it_;
+  int64_t cutoff_;
+};
+
+}  // namespace
+
+// ---- Retention ----
+
+void Retention::SetLookup(Lookup lookup) {
+  absl::MutexLock lock(&mu_);
+  lookup_ = std::move(lookup);
+}
+
+int64_t Retention::CutoffMs(TenantIid tid) const {
+  Lookup lookup;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!lookup_) return std::numeric_limits<int64_t>::min();
+    lookup = lookup_;
+  }
+  std::optional<int64_t> retention = lookup(tid);
+  // An unknown tenant was offboarded: its range tombstones already hide everything.
+  if (!retention) return std::numeric_limits<int64_t>::max();
+  return clock_->NowMs() - *retention;
+}
+
+std::shared_ptr<const storage::DropPredicate> Retention::EventsPredicate() const {
+  return std::make_shared<EventsDrop>(this);
+}
+
+std::shared_ptr<const storage::DropPredicate> Retention::HistoryPredicate() const {
+  return std::make_shared<HistoryDrop>(this);
+}
+
+// ---- WalSyncer ----
+
+WalSyncer::WalSyncer(storage::Db* db) : db_(db), thread_([this] { Run(); }) {}
+
+WalSyncer::~WalSyncer() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  thread_.join();
+}
+
+absl::Status WalSyncer::Sync() {
+  absl::MutexLock lock(&mu_);
+  struct Waiter {
+    WalSyncer* syncer;
+    uint64_t mine;
+  } waiter{this, ++requested_};
+  const uint64_t mine = waiter.mine;
+  mu_.Await(absl::Condition(
+      +[](Waiter* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return w->syncer->done_ >= w->mine || w->syncer->stop_;
+      },
+      &waiter));
+  return done_ >= mine ? last_ : absl::UnavailableError("shutting down before the WAL sync");
+}
+
+void WalSyncer::Run() {
+  for (;;) {
+    uint64_t target;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](WalSyncer* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return s->stop_ || s->requested_ > s->done_;
+          },
+          this));
+      if (stop_ && requested_ == done_) return;
+      target = requested_;
+    }
+    // One fsync covers every request made before it started.
+    absl::Status st = db_->SyncWal();
+    absl::MutexLock lock(&mu_);
+    last_ = st;
+    done_ = target;
+  }
+}
+
+// ---- Collector ----
+
+Collector::Collector(storage::Db* db, const util::Clock* clock, const Retention* retention,
+                     CollectorOptions options)
+    : db_(db),
+      clock_(clock),
+      retention_(retention),
+      options_(std::move(options)),
+      popularity_(options_.popularity),
+      syncer_(db) {}
+
+absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(storage::Db* db,
+                                                           const util::Clock* clock,
+                                                           const Retention* retention,
+                                                           CollectorOptions options) {
+  std::unique_ptr<Collector> c(new Collector(db, clock, retention, std::move(options)));
+  RECD_RETURN_IF_ERROR(c->Recover());
+  if (c->options_.checkpoint_interval_ms > 0) {
+    c->checkpointer_ = std::thread([p = c.get()] { p->CheckpointLoop(); });
+  }
+  return c;
+}
+
+Collector::~Collector() {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stopping_ = true;
+  }
+  if (checkpointer_.joinable()) checkpointer_.join();
+  absl::Status st = Checkpoint();
+  if (!st.ok()) RECD_LOG(Error) << "final popularity checkpoint: " << st;
+}
+
+absl::Status Collector::Recover() {
+  RECD_ASSIGN_OR_RETURN(auto hwm, db_->Get(storage::Cf::kMeta, kSeqHwmKey));
+  {
+    absl::MutexLock lock(&seq_mu_);
+    next_seq_ = seq_limit_ = hwm && hwm->size() == 8 ? util::DecodeFixed64BE(hwm->data()) : 0;
+  }
+  // Walk the tenants present in the log, one seek per tenant.
+  auto it = db_->NewIterator(storage::Cf::kEvents);
+  std::string seek;
+  size_t tenants = 0;
+  for (it.Seek(seek); it.Valid(); it.Seek(seek)) {
+    const TenantIid tid = KeyTenant(it.key());
+    std::string from;  // empty: the tenant's whole log
+    RECD_ASSIGN_OR_RETURN(auto state, db_->Get(storage::Cf::kState, StateKey(tid, kPopularityState)));
+    if (state) {
+      std::string_view in(*state);
+      std::string_view position;
+      if (util::GetLengthPrefixed(&in, &position) && popularity_.Restore(tid, in).ok()) {
+        from = std::string(position);
+      } else {
+        RECD_LOG(Warning) << "tenant " << tid << ": popularity checkpoint unusable, rebuilding";
+        popularity_.DropTenant(tid);
+      }
+    }
+    RECD_RETURN_IF_ERROR(ReplayTenant(tid, from));
+    ++tenants;
+    seek = storage::PrefixSuccessor(TenantKey(tid));
+    if (seek.empty()) break;
+  }
+  RECD_RETURN_IF_ERROR(it.status());
+  if (tenants > 0) RECD_LOG(Info) << "popularity recovered for " << tenants << " tenants";
+  return absl::OkStatus();
+}
+
+absl::Status Collector::ReplayTenant(TenantIid tid, std::string_view from_key) {
+  const std::string prefix = TenantKey(tid);
+  const std::string end = storage::PrefixSuccessor(prefix);
+  auto it = db_->NewIterator(storage::Cf::kEvents, nullptr, end);
+  if (from_key.empty()) {
+    it.Seek(prefix);
+  } else {
+    it.Seek(from_key);
+    if (it.Valid() && it.key() == from_key) it.Next();  // already counted
+  }
+  std::string last(from_key);
+  size_t n = 0;
+  for (; it.Valid(); it.Next()) {
+    RECD_ASSIGN_OR_RETURN(Event e, DecodeLog(it.key(), it.value()));
+    popularity_.Add(tid, e.item, e.type, e.ts);
+    last.assign(it.key());
+    ++n;
+  }
+  RECD_RETURN_IF_ERROR(it.status());
+  absl::MutexLock lock(&seq_mu_);
+  if (!last.empty()) {
+    position_[tid] = last;
+    const int64_t received = static_cast<int64_t>(util::DecodeFixed64BE(last.data() + 4));
+    int64_t prev = last_received_.load();
+    while (received > prev && !last_received_.compare_exchange_weak(prev, received)) {
+    }
+  }
+  if (n > 0) RECD_LOG(Debug) << "tenant " << tid << ": replayed " << n << " events";
+  return absl::OkStatus();
+}
+
+absl::Status Collector::ReserveSeq(uint64_t n, uint64_t* first) {
+  absl::MutexLock lock(&seq_mu_);
+  if (next_seq_ + n > seq_limit_) {
+    // Persist the new high-water mark before using any number under it, so a restart can
+    // never hand out a sequence number twice.
+    const uint64_t limit = next_seq_ + std::max(n, kSeqBlock);
+    storage::Batch b = db_->NewBatch();
+    std::string v;
+    util::PutFixed64BE(&v, limit);
+    b.Put(storage::Cf::kMeta, kSeqHwmKey, v);
+    RECD_RETURN_IF_ERROR(db_->Write(b, /*sync=*/true));
+    seq_limit_ = limit;
+  }
+  *first = next_seq_;
+  next_seq_ += n;
+  return absl::OkStatus();
+}
+
+absl::Status Collector::Append(TenantIid tid, std::vector<Event>* events, bool sync,
+                               const Idempotent* idempotent) {
+  absl::ReaderMutexLock shared(&append_mu_);
+  uint64_t seq = 0;
+  RECD_RETURN_IF_ERROR(ReserveSeq(events->size(), &seq));
+  // received never goes backwards, so log keys only grow and a checkpoint position is exact.
+  int64_t received = clock_->NowMs();
+  int64_t prev = last_received_.load();
+  while (true) {
+    if (received < prev) received = prev;
+    if (last_received_.compare_exchange_weak(prev, received)) break;
+  }
+  storage::Batch batch = db_->NewBatch();
+  std::string last_key;
+  for (Event& e : *events) {
+    e.received = received;
+    e.seq = seq++;
+    last_key = LogKey(tid, e.received, e.seq);
+    batch.Put(storage::Cf::kEvents, last_key, EncodeLogValue(e));
+    batch.Put(storage::Cf::kHistory, HistoryKey(tid, e.user, e.ts, e.seq), EncodeHistoryValue(e));
+  }
+  if (idempotent != nullptr) {
+    std::string v;
+    util::PutVarint64(&v, static_cast<uint64_t>(received));
+    v.append(idempotent->answer);
+    batch.Put(storage::Cf::kIdempotency, IdempotencyKey(tid, idempotent->key), v);
+  }
+  RECD_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/false));
+  for (const Event& e : *events) popularity_.Add(tid, e.item, e.type, e.ts);
+  {
+    absl::MutexLock lock(&seq_mu_);
+    std::string& pos = position_[tid];
+    if (last_key > pos) pos = std::move(last_key);
+  }
+  if (sync) RECD_RETURN_IF_ERROR(syncer_.Sync());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> Collector::BeginIdempotent(TenantIid tid,
+                                                                      std::string_view key) {
+  const std::string k = IdempotencyKey(tid, key);
+  {
+    absl::MutexLock lock(&idem_mu_);
+    if (!idem_in_flight_.insert(k).second) {
+      return absl::FailedPreconditionError(
+          "a batch with this Idempotency-Key is still being processed");
+    }
+  }
+  auto stored = db_->Get(storage::Cf::kIdempotency, k);
+  if (stored.ok() && stored->has_value()) {
+    std::string_view v(**stored);
+    uint64_t at = 0;
+    if (util::GetVarint64(&v, &at) &&
+        clock_->NowMs() - static_cast<int64_t>(at) < kIdempotencyWindowMs) {
+      EndIdempotent(tid, key);
+      return std::optional<std::string>(std::string(v));
+    }
+  }
+  if (!stored.ok()) {
+    EndIdempotent(tid, key);
+    return stored.status();
+  }
+  return std::optional<std::string>();
+}
+
+void Collector::EndIdempotent(TenantIid tid, std::string_view key) {
+  absl::MutexLock lock(&idem_mu_);
+  idem_in_flight_.erase(IdempotencyKey(tid, key));
+}
+
+absl::StatusOr<std::vector<Event>> Collector::UserEvents(TenantIid tid, std::string_view user,
+                                                         size_t limit) const {
+  std::vector<Event> out;
+  const std::string prefix = HistoryPrefix(tid, user);
+  const int64_t cutoff = retention_->CutoffMs(tid);
+  auto it = db_->NewIterator(storage::Cf::kHistory, nullptr, storage::PrefixSuccessor(prefix));
+  for (it.Seek(prefix); it.Valid() && out.size() < limit; it.Next()) {
+    Event e;
+    RECD_RETURN_IF_ERROR(DecodeHistory(it.key(), it.value(), &e));
+    if (e.received < cutoff) continue;
+    e.user = user;
+    out.push_back(std::move(e));
+  }
+  RECD_RETURN_IF_ERROR(it.status());
+  return out;
+}
+
+absl::Status Collector::EraseUser(TenantIid tid, std::string_view user) {
+  absl::ReaderMutexLock shared(&append_mu_);
+  const std::string prefix = HistoryPrefix(tid, user);
+  storage::Batch batch = db_->NewBatch();
+  std::vector<Event> erased;
+  auto it = db_->NewIterator(storage::Cf::kHistory, nullptr, storage::PrefixSuccessor(prefix));
+  for (it.Seek(prefix); it.Valid(); it.Next()) {
+    Event e;
+    RECD_RETURN_IF_ERROR(DecodeHistory(it.key(), it.value(), &e));
+    batch.Delete(storage::Cf::kHistory, it.key());
+    batch.Delete(storage::Cf::kEvents, LogKey(tid, e.received, e.seq));
+    erased.push_back(std::move(e));
+  }
+  RECD_RETURN_IF_ERROR(it.status());
+  if (erased.empty()) return absl::OkStatus();
+  // Erasure requests are rare and must be durable once answered.
+  RECD_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
+  for (const Event& e : erased) popularity_.Add(tid, e.item, e.type, e.ts, -1);
+  return absl::OkStatus();
+}
+
+std::unique_ptr<ExportCursor> Collector::Export(TenantIid tid, int64_t from_ms,
+                                                int64_t to_ms) const {
+  return std::make_unique<LogExportCursor>(db_, tid, from_ms, to_ms, retention_->CutoffMs(tid));
+}
+
+void Collector::DropTenant(TenantIid tid) {
+  popularity_.DropTenant(tid);
+  absl::MutexLock lock(&seq_mu_);
+  position_.erase(tid);
+}
+
+absl::Status Collector::Checkpoint() {
+  absl::WriterMutexLock exclusive(&append_mu_);
+  storage::Batch batch = db_->NewBatch();
+  absl::flat_hash_map<TenantIid, std::string> positions;
+  {
+    absl::MutexLock lock(&seq_mu_);
+    positions = position_;
+  }
+  for (const auto& [tid, position] : positions) {
+    std::string v;
+    util::PutLengthPrefixed(&v, position);
+    v.append(popularity_.Serialize(tid));
+    batch.Put(storage::Cf::kState, StateKey(tid, kPopularityState), v);
+  }
+  if (batch.Count() == 0) return absl::OkStatus();
+  return db_->Write(batch, /*sync=*/false);
+}
+
+void Collector::CheckpointLoop() {
+  absl::MutexLock lock(&stop_mu_);
+  for (;;) {
+    stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                              absl::Milliseconds(options_.checkpoint_interval_ms));
+    if (stopping_) return;
+    stop_mu_.Unlock();
+    absl::Status st = Checkpoint();
+    if (!st.ok()) RECD_LOG(Warning) << "popularity checkpoint: " << st;
+    stop_mu_.Lock();
+  }
+}
+
+}  // namespace recd::ingest
