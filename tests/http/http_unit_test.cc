@@ -63,3 +63,39 @@ TEST(ErrorResponse, MapsCodesAndRetryAfter) {
 
 }  // namespace
 }  // namespace recd::http
+
+#include <fstream>
+#include <sstream>
+
+#include "http/api.h"
+
+namespace recd::http {
+namespace {
+
+// docs/openapi.yaml is kept in step with the router: every route must be described there.
+TEST(OpenApi, DescribesEveryRoute) {
+  Router router;
+  ApiServices services;
+  AddOpsRoutes(&router, services);
+  AddAdminRoutes(&router, services);
+  AddEventRoutes(&router, services);
+  std::ifstream in(RECD_SOURCE_DIR "/docs/openapi.yaml");
+  ASSERT_TRUE(in) << "docs/openapi.yaml is missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (const Route& r : router.routes()) {
+    const std::string path_key = "\n  " + r.pattern + ":";
+    size_t at = doc.find(path_key);
+    ASSERT_NE(at, std::string::npos) << r.pattern << " is not under paths:";
+    size_t next = doc.find("\n  /", at + 1);
+    std::string block = doc.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    std::string method = std::string(MethodName(r.method));
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_NE(block.find("\n    " + method + ":"), std::string::npos)
+        << method << " " << r.pattern << " is not described";
+  }
+}
+
+}  // namespace
+}  // namespace recd::http

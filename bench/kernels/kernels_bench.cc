@@ -1,0 +1,453 @@
+// kernels_bench: top-10 scoring over 100k x 64 and 1M x 64 item matrices, float32 and int8,
+// batch 1 and batch 32, next to two references measured in the same binary (STYLE 14):
+//   floor/dram  a streaming read of the same number of bytes from a buffer larger than the
+//               last-level cache (the memory-bandwidth floor for one pass);
+//   floor/warm  a streaming read of the matrix itself, as the kernel sees it (cache state
+//               included, which matters when a matrix fits in the LLC);
+//   faiss/*     FAISS IndexFlatIP and IndexScalarQuantizer(QT_8bit) on the same data and
+//               queries, with OpenMP pinned to one thread (only when FAISS was found).
+// Names are filter friendly: topk/<f32|i8>/rows:<n>/batch:<b>/<level>, floor/<dram|warm>/
+// rows:<n>/<f32|i8>, faiss/<flatip|sq8>/rows:<n>/batch:<b>. RECD_BENCH_TINY=1 runs every
+// benchmark once on 1k rows (for CI; no timing is judged). A summary table with the ratios
+// follows the Google Benchmark output.
+
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/kernels/kernels.h"
+#include "stream_read.h"
+#if RECD_HAVE_FAISS
+#include "faiss_reference.h"
+#endif
+
+#ifndef RECD_BUILD_TYPE
+#define RECD_BUILD_TYPE "unknown"
+#endif
+
+namespace recd::bench {
+namespace {
+
+using kernels::Exclusions;
+using kernels::MatrixF32;
+using kernels::MatrixI8;
+using kernels::ScoredRow;
+using kernels::SimdLevel;
+
+constexpr uint32_t kDim = 64;  // also the stride of both layouts: a multiple of 16 and of 64
+constexpr uint32_t kK = 10;
+constexpr uint32_t kBatch = 32;
+constexpr uint32_t kExcluded = 50;  // like a user's seen items
+
+bool Tiny() {
+  const char* v = std::getenv("RECD_BENCH_TINY");
+  return v != nullptr && std::strcmp(v, "0") != 0 && v[0] != '\0';
+}
+
+std::string RowsLabel(uint32_t rows) {
+  if (rows % 1000000 == 0) return std::to_string(rows / 1000000) + "M";
+  if (rows % 1000 == 0) return std::to_string(rows / 1000) + "k";
+  return std::to_string(rows);
+}
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+template <typename T>
+std::unique_ptr<T[], FreeDeleter> AlignedAlloc(size_t n) {
+  const size_t bytes = (n * sizeof(T) + 127) / 128 * 128;
+  return std::unique_ptr<T[], FreeDeleter>(static_cast<T*>(std::aligned_alloc(64, bytes)));
+}
+
+// One matrix in both precisions, 32 queries and their exclusions. Built on first use so that
+// a --benchmark_filter run pays only for the sizes it selects.
+struct Dataset {
+  explicit Dataset(uint32_t rows);
+
+  uint32_t rows;
+  std::unique_ptr<float[], FreeDeleter> f32;
+  std::unique_ptr<int8_t[], FreeDeleter> i8;
+  std::vector<float> scales;
+  MatrixF32 f;
+  MatrixI8 q;
+  std::vector<float> queries;  // kBatch x kDim
+  std::vector<std::vector<uint32_t>> excluded;
+  double overlap = 0;  // int8 vs float32 top-10 overlap over the queries
+#if RECD_HAVE_FAISS
+  std::unique_ptr<FaissFlat> faiss_ip;
+  std::unique_ptr<FaissFlat> faiss_sq8;
+#endif
+
+  size_t F32Bytes() const { return static_cast<size_t>(rows) * kDim * sizeof(float); }
+  size_t I8Bytes() const { return static_cast<size_t>(rows) * (kDim + sizeof(float)); }
+  const float* Query(size_t i) const { return &queries[i * kDim]; }
+};
+
+Dataset::Dataset(uint32_t n)
+    : rows(n),
+      f32(AlignedAlloc<float>(size_t{n} * kDim)),
+      i8(AlignedAlloc<int8_t>(size_t{n} * kDim)),
+      scales(n) {
+  std::mt19937 rng(n);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (size_t i = 0; i < size_t{n} * kDim; ++i) f32[i] = normal(rng);
+  for (uint32_t r = 0; r < n; ++r) {
+    kernels::QuantizeRowI8(&f32[size_t{r} * kDim], kDim, &i8[size_t{r} * kDim], &scales[r]);
+  }
+  f = MatrixF32{f32.get(), n, kDim, kDim};
+  q = MatrixI8{i8.get(), scales.data(), n, kDim, kDim};
+  queries.resize(size_t{kBatch} * kDim);
+  for (float& x : queries) x = normal(rng);
+  std::uniform_int_distribution<uint32_t> pick(0, n - 1);
+  for (uint32_t i = 0; i < kBatch; ++i) {
+    std::vector<uint32_t> ex;
+    for (uint32_t j = 0; j < kExcluded; ++j) ex.push_back(pick(rng));
+    std::sort(ex.begin(), ex.end());
+    ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
+    excluded.push_back(std::move(ex));
+  }
+  const SimdLevel level = kernels::DetectedSimdLevel();
+  size_t hits = 0;
+  for (uint32_t i = 0; i < kBatch; ++i) {
+    ScoredRow a[kK], b[kK];
+    const Exclusions ex{excluded[i].data(), excluded[i].size()};
+    const size_t na = kernels::TopKDotF32(level, f, Query(i), kK, ex, a);
+    const size_t nb = kernels::TopKDotI8(level, q, Query(i), kK, ex, b);
+    for (size_t x = 0; x < na; ++x) {
+      for (size_t y = 0; y < nb; ++y) hits += a[x].row == b[y].row ? 1 : 0;
+    }
+  }
+  overlap = static_cast<double>(hits) / (kBatch * kK);
+#if RECD_HAVE_FAISS
+  faiss_ip = std::make_unique<FaissFlat>(FaissFlat::Kind::kFlatIP, f32.get(), n, kDim, kDim);
+  faiss_sq8 = std::make_unique<FaissFlat>(FaissFlat::Kind::kSQ8, f32.get(), n, kDim, kDim);
+#endif
+}
+
+std::map<uint32_t, std::unique_ptr<Dataset>>& Datasets() {
+  static auto* datasets = new std::map<uint32_t, std::unique_ptr<Dataset>>();
+  return *datasets;
+}
+
+Dataset& Data(uint32_t rows) {
+  auto& slot = Datasets()[rows];
+  if (!slot) slot = std::make_unique<Dataset>(rows);
+  return *slot;
+}
+
+size_t LlcBytes() {
+  const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return llc > 0 ? static_cast<size_t>(llc) : size_t{32} << 20;
+}
+
+// Twice the reported LLC and at least 1 GiB (64 MiB in tiny mode), touched once so that
+// page faults stay out of the measurement.
+struct FloorBuffer {
+  FloorBuffer() {
+    bytes = Tiny() ? size_t{64} << 20 : std::max(size_t{1} << 30, 2 * LlcBytes());
+    data = AlignedAlloc<uint8_t>(bytes);
+    std::memset(data.get(), 1, bytes);
+  }
+  size_t bytes;
+  std::unique_ptr<uint8_t[], FreeDeleter> data;
+};
+
+FloorBuffer& Floor() {
+  static auto* floor = new FloorBuffer();
+  return *floor;
+}
+
+struct Requests {
+  explicit Requests(const Dataset& d) {
+    for (uint32_t i = 0; i < kBatch; ++i) {
+      queries[i] = d.Query(i);
+      ks[i] = kK;
+      ex[i] = Exclusions{d.excluded[i].data(), d.excluded[i].size()};
+      outs[i] = out[i];
+    }
+  }
+  const float* queries[kBatch];
+  uint32_t ks[kBatch];
+  Exclusions ex[kBatch];
+  ScoredRow out[kBatch][kK];
+  ScoredRow* outs[kBatch];
+  size_t counts[kBatch];
+};
+
+void SetRates(benchmark::State& state, uint32_t rows, uint32_t batch) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch * rows);
+  state.counters["queries/s"] =
+      benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_TopK(benchmark::State& state, uint32_t rows, bool int8, uint32_t batch, SimdLevel level) {
+  const Dataset& d = Data(rows);
+  Requests req(d);
+  size_t next = 0;
+  for (auto _ : state) {
+    if (batch == 1) {
+      const size_t n =
+          int8 ? kernels::TopKDotI8(level, d.q, req.queries[next], kK, req.ex[next], req.out[0])
+               : kernels::TopKDotF32(level, d.f, req.queries[next], kK, req.ex[next], req.out[0]);
+      benchmark::DoNotOptimize(n);
+      next = (next + 1) % kBatch;
+    } else if (int8) {
+      kernels::TopKDotI8Batch(level, d.q, req.queries, batch, req.ks, req.ex, req.outs, req.counts);
+    } else {
+      kernels::TopKDotF32Batch(level, d.f, req.queries, batch, req.ks, req.ex, req.outs,
+                               req.counts);
+    }
+    benchmark::ClobberMemory();
+  }
+  SetRates(state, rows, batch);
+}
+
+void BM_FloorDram(benchmark::State& state, uint32_t rows, bool int8) {
+  const Dataset& d = Data(rows);
+  const size_t bytes = (int8 ? d.I8Bytes() : d.F32Bytes()) / 128 * 128;
+  FloorBuffer& buf = Floor();
+  // Successive windows walk the whole buffer, so a window was last read > LLC bytes ago.
+  size_t offset = 0;
+  for (auto _ : state) {
+    if (offset + bytes > buf.bytes) offset = 0;
+    benchmark::DoNotOptimize(StreamRead(buf.data.get() + offset, std::min(bytes, buf.bytes)));
+    offset += bytes;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * bytes);
+}
+
+void BM_FloorWarm(benchmark::State& state, uint32_t rows, bool int8) {
+  const Dataset& d = Data(rows);
+  for (auto _ : state) {
+    if (int8) {
+      benchmark::DoNotOptimize(StreamRead(d.i8.get(), size_t{rows} * kDim / 128 * 128));
+      benchmark::DoNotOptimize(StreamRead(d.scales.data(), size_t{rows} * 4 / 128 * 128));
+    } else {
+      benchmark::DoNotOptimize(StreamRead(d.f32.get(), d.F32Bytes() / 128 * 128));
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          (int8 ? d.I8Bytes() : d.F32Bytes()));
+}
+
+#if RECD_HAVE_FAISS
+void BM_Faiss(benchmark::State& state, uint32_t rows, bool sq8, uint32_t batch) {
+  const Dataset& d = Data(rows);
+  const FaissFlat& index = sq8 ? *d.faiss_sq8 : *d.faiss_ip;
+  std::vector<float> scores(size_t{batch} * kK);
+  std::vector<int64_t> labels(size_t{batch} * kK);
+  size_t next = 0;
+  for (auto _ : state) {
+    // FAISS has no exclusion list; it searches the same queries without one.
+    index.Search(d.Query(batch == 1 ? next : 0), batch, kK, scores.data(), labels.data());
+    benchmark::ClobberMemory();
+    next = (next + 1) % kBatch;
+  }
+  SetRates(state, rows, batch);
+}
+#endif
+
+// Keeps seconds per iteration of every run for the summary table.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.error_occurred || run.iterations == 0 || run.run_type != Run::RT_Iteration) {
+        continue;
+      }
+      // Keyed by the registered name, without "/real_time" and similar decorations. With
+      // --benchmark_repetitions the best repetition is kept: on a shared machine the noise
+      // (other processes, steal time) only ever adds time.
+      const double s = run.real_accumulated_time / static_cast<double>(run.iterations);
+      auto [it, inserted] = seconds_.emplace(run.run_name.function_name, s);
+      if (!inserted) it->second = std::min(it->second, s);
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  // Seconds per iteration, or 0 when the benchmark did not run.
+  double Seconds(const std::string& name) const {
+    auto it = seconds_.find(name);
+    return it == seconds_.end() ? 0.0 : it->second;
+  }
+
+ private:
+  std::map<std::string, double> seconds_;
+};
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "unknown";
+}
+
+void PrintSetup(const std::vector<uint32_t>& sizes) {
+  const char* forced = std::getenv("RECD_SIMD_LEVEL");
+  std::printf("recd kernels_bench\n");
+  std::printf("  cpu:    %s\n", CpuModel().c_str());
+  std::printf("  cores:  %u (benchmarks run on one thread)\n", std::thread::hardware_concurrency());
+  std::printf("  simd:   supported %s%s, detected %s (RECD_SIMD_LEVEL=%s)\n",
+              std::string(kernels::SimdLevelName(kernels::SupportedSimdLevel())).c_str(),
+              kernels::HasAvx512Vnni() ? " with VNNI (int8 batch)" : "",
+              std::string(kernels::SimdLevelName(kernels::DetectedSimdLevel())).c_str(),
+              forced == nullptr ? "unset" : forced);
+#ifdef __OPTIMIZE__
+  const char* opt = "optimised";
+#else
+  const char* opt = "NOT optimised";
+#endif
+#ifdef NDEBUG
+  const char* asserts = "NDEBUG";
+#else
+  const char* asserts = "assertions on";
+#endif
+  std::printf("  build:  %s, %s, %s, compiler %s\n", RECD_BUILD_TYPE, opt, asserts, __VERSION__);
+  std::printf("  data:   Gaussian rows, dim %u, top-%u, %u queries, %u exclusions per query, rows:",
+              kDim, kK, kBatch, kExcluded);
+  for (uint32_t s : sizes) std::printf(" %s", RowsLabel(s).c_str());
+  std::printf("%s\n", Tiny() ? " (RECD_BENCH_TINY)" : "");
+  std::printf("  floor:  streaming read; DRAM buffer %zu MiB (reported LLC %zu MiB)\n",
+              (Tiny() ? size_t{64} << 20 : std::max(size_t{1} << 30, 2 * LlcBytes())) >> 20,
+              LlcBytes() >> 20);
+#if RECD_HAVE_FAISS
+  FaissUseOneThread();
+  std::printf(
+      "  faiss:  IndexFlatIP and IndexScalarQuantizer(QT_8bit), 1 OpenMP thread, "
+      "compile options '%s'; no exclusions\n",
+      FaissCompileOptions().c_str());
+#else
+  std::printf("  faiss:  skipped (libfaiss not found at build time)\n");
+#endif
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+void PrintSummary(const SummaryReporter& rep, const std::vector<uint32_t>& sizes) {
+  const std::string lvl(kernels::SimdLevelName(kernels::DetectedSimdLevel()));
+  std::printf(
+      "\nSummary (level %s; per-query times, best repetition; floor = one streaming "
+      "pass over the same bytes)\n\n",
+      lvl.c_str());
+  std::printf(
+      "| rows | kernel | batch | us/query | Mrows/s | / DRAM floor | / warm floor "
+      "| FAISS us/query | FAISS / recd |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  for (uint32_t rows : sizes) {
+    const std::string r = RowsLabel(rows);
+    for (const char* kind : {"f32", "i8"}) {
+      const std::string k(kind);
+      const double dram = rep.Seconds("floor/dram/rows:" + r + "/" + k);
+      const double warm = rep.Seconds("floor/warm/rows:" + r + "/" + k);
+      for (uint32_t batch : {1u, kBatch}) {
+        const std::string b = "/batch:" + std::to_string(batch);
+        const double t = rep.Seconds("topk/" + k + "/rows:" + r + b + "/" + lvl) / batch;
+        const double f = rep.Seconds(std::string("faiss/") + (k == "f32" ? "flatip" : "sq8") +
+                                     "/rows:" + r + b) /
+                         batch;
+        if (t == 0) continue;
+        std::printf("| %s | %s | %u | %.1f | %.0f |", r.c_str(), kind, batch, t * 1e6,
+                    rows / t / 1e6);
+        if (dram > 0)
+          std::printf(" %.2f |", t / dram);
+        else
+          std::printf(" - |");
+        if (warm > 0)
+          std::printf(" %.2f |", t / warm);
+        else
+          std::printf(" - |");
+        if (f > 0)
+          std::printf(" %.1f | %.2f |\n", f * 1e6, f / t);
+        else
+          std::printf(" - | - |\n");
+      }
+    }
+  }
+  std::printf("\n");
+  for (uint32_t rows : sizes) {
+    const std::string r = RowsLabel(rows);
+    auto per_query = [&](const char* k, uint32_t batch) {
+      return rep.Seconds(std::string("topk/") + k + "/rows:" + r +
+                         "/batch:" + std::to_string(batch) + "/" + lvl) /
+             batch;
+    };
+    const double f1 = per_query("f32", 1), f32b = per_query("f32", kBatch);
+    const double i1 = per_query("i8", 1), i32b = per_query("i8", kBatch);
+    const double dram = rep.Seconds("floor/dram/rows:" + r + "/f32");
+    std::printf(
+        "rows %s: int8 vs f32 speed-up %.2fx (batch 1), %.2fx (batch %u); "
+        "batch %u vs batch 1 throughput %.1fx (f32), %.1fx (int8); "
+        "DRAM read %.1f GB/s; int8 top-%u overlap with f32 %.3f\n",
+        r.c_str(), i1 > 0 ? f1 / i1 : 0, i32b > 0 ? f32b / i32b : 0, kBatch, kBatch,
+        f32b > 0 ? f1 / f32b : 0, i32b > 0 ? i1 / i32b : 0,
+        dram > 0 ? Data(rows).F32Bytes() / dram / 1e9 : 0, kK,
+        Datasets().count(rows) ? Datasets()[rows]->overlap : 0.0);
+  }
+}
+
+}  // namespace
+}  // namespace recd::bench
+
+int main(int argc, char** argv) {
+  using namespace recd::bench;
+  const bool tiny = Tiny();
+  const std::vector<uint32_t> sizes =
+      tiny ? std::vector<uint32_t>{1000} : std::vector<uint32_t>{100000, 1000000};
+  PrintSetup(sizes);
+  std::vector<SimdLevel> levels;
+  for (int l = 0; l <= static_cast<int>(recd::kernels::SupportedSimdLevel()); ++l) {
+    levels.push_back(static_cast<SimdLevel>(l));
+  }
+  std::vector<benchmark::internal::Benchmark*> all;
+  for (uint32_t rows : sizes) {
+    const std::string r = "rows:" + RowsLabel(rows);
+    for (bool int8 : {false, true}) {
+      const std::string k = int8 ? "i8" : "f32";
+      all.push_back(benchmark::RegisterBenchmark(("floor/dram/" + r + "/" + k).c_str(),
+                                                 BM_FloorDram, rows, int8));
+      all.push_back(benchmark::RegisterBenchmark(("floor/warm/" + r + "/" + k).c_str(),
+                                                 BM_FloorWarm, rows, int8));
+      for (uint32_t batch : {1u, kBatch}) {
+        for (SimdLevel level : levels) {
+          const std::string name = "topk/" + k + "/" + r + "/batch:" + std::to_string(batch) + "/" +
+                                   std::string(recd::kernels::SimdLevelName(level));
+          all.push_back(
+              benchmark::RegisterBenchmark(name.c_str(), BM_TopK, rows, int8, batch, level));
+        }
+#if RECD_HAVE_FAISS
+        const std::string name = std::string("faiss/") + (int8 ? "sq8" : "flatip") + "/" + r +
+                                 "/batch:" + std::to_string(batch);
+        all.push_back(benchmark::RegisterBenchmark(name.c_str(), BM_Faiss, rows, int8, batch));
+#endif
+      }
+    }
+  }
+  for (benchmark::internal::Benchmark* b : all) {
+    b->Unit(benchmark::kMicrosecond)->UseRealTime();
+    if (tiny) b->Iterations(1);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  PrintSummary(reporter, sizes);
+  benchmark::Shutdown();
+  return 0;
+}

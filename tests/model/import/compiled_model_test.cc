@@ -1,0 +1,403 @@
+// Round trips through import, compile and map, and the corruption tests of STYLE 11.
+#include "model/compiled_model.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "model/compiler.h"
+#include "support/model_fixtures.h"
+
+namespace recd::model {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace testing;  // NOLINT: fixture writers
+
+struct Built {
+  std::vector<float> values;  // rows x dim as written (float32 before any conversion)
+  std::vector<std::string> ids;
+  std::string path;
+};
+
+// Writes a folder with `embeddings` (already encoded) and compiles it to dir/model.recdm.
+absl::StatusOr<uint64_t> Compile(const TempDir& dir, const std::string& manifest,
+                                 const std::vector<std::string>& ids,
+                                 const std::string& embeddings_file, const std::string& embeddings,
+                                 uint64_t seed = 7) {
+  const std::string folder = dir.Sub("folder");
+  MakeDirs(folder);
+  WriteFile(folder + "/manifest.json", manifest);
+  WriteFile(folder + "/items.txt", ItemsText(ids));
+  WriteFile(folder + "/" + embeddings_file, embeddings);
+  ImportOptions options;
+  options.hash_seed = seed;
+  return CompileModelFolder(folder, dir.Sub("model.recdm"), options, 1763884800123);
+}
+
+std::shared_ptr<const CompiledModel> MustMap(const std::string& path, MapOptions options = {}) {
+  auto m = CompiledModel::Map(path, options);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *m : nullptr;
+}
+
+bool Aligned64(const void* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; }
+
+TEST(CompiledModel, RoundTripsAFloat32DotModel) {
+  TempDir dir;
+  const uint32_t rows = 37, dim = 20;
+  auto values = RandomMatrix(rows, dim, 3);
+  auto ids = MakeIds(rows);
+  auto bytes = Compile(dir,
+                       ManifestJson("item_embeddings", "dot", dim, "e.npy",
+                                    R"("event_weights":{"view":1,"purchase":5},)"
+                                    R"("half_life_s":3600,"history_len":7)"),
+                       ids, "e.npy", NpyBytes("<f4", false, {rows, dim}, F32Bytes(values)));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto m = MustMap(dir.Sub("model.recdm"));
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->file_bytes(), *bytes);
+  EXPECT_EQ(m->kind(), ModelKind::kItemEmbeddings);
+  EXPECT_EQ(m->metric(), Metric::kDot);
+  EXPECT_EQ(m->precision(), Precision::kFloat32);
+  EXPECT_EQ(m->rows(), rows);
+  EXPECT_EQ(m->dim(), dim);
+  EXPECT_EQ(m->stride(), 32u);
+  EXPECT_EQ(m->i8_stride(), 0u);
+  EXPECT_EQ(m->history_len(), 7u);
+  EXPECT_EQ(m->half_life_s(), 3600);
+  EXPECT_EQ(m->created_unix_ms(), 1763884800123);
+  EXPECT_EQ(m->matrix_i8(), nullptr);
+  EXPECT_EQ(m->scales_i8(), nullptr);
+  EXPECT_EQ(m->gram(), nullptr);
+  EXPECT_TRUE(Aligned64(m->matrix()));
+  for (uint32_t r = 0; r < rows; ++r) {
+    EXPECT_TRUE(Aligned64(m->Row(r)));
+    for (uint32_t c = 0; c < m->stride(); ++c) {
+      const float want = c < dim ? values[r * dim + c] : 0.0f;
+      ASSERT_EQ(m->Row(r)[c], want) << r << "," << c;
+    }
+  }
+  EXPECT_EQ(m->EventWeight("purchase"), 5);
+  EXPECT_EQ(m->EventWeight("view"), 1);
+  EXPECT_EQ(m->EventWeight("click"), 1);
+  EXPECT_EQ(m->event_weight_count(), 2u);
+  EXPECT_EQ(m->EventWeightAt(0).first, "purchase");
+  EXPECT_TRUE(m->VerifyDataChecksum().ok());
+}
+
+TEST(CompiledModel, HashIndexFindsEveryIdAndRejectsOthers) {
+  TempDir dir;
+  const uint32_t rows = 5000, dim = 3;
+  auto ids = MakeIds(rows, "item/");
+  ids[17] = "ü-unicode";
+  ids[18] = std::string(128, 'L');
+  ids[19] = "x";
+  auto bytes = Compile(dir, ManifestJson("item_embeddings", "dot", dim, "e.npy"), ids, "e.npy",
+                       NpyBytes("<f4", false, {rows, dim}, F32Bytes(RandomMatrix(rows, dim, 1))));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto m = MustMap(dir.Sub("model.recdm"));
+  ASSERT_NE(m, nullptr);
+  for (uint32_t r = 0; r < rows; ++r) {
+    ASSERT_EQ(m->ItemId(r), ids[r]);
+    auto found = m->FindRow(ids[r]);
+    ASSERT_TRUE(found.has_value()) << ids[r];
+    ASSERT_EQ(*found, r);
+  }
+  for (std::string_view unknown : {"", "item", "item/5000", "item/0 ", "X", "ü", "item/-1"}) {
+    EXPECT_FALSE(m->FindRow(unknown).has_value()) << unknown;
+  }
+  EXPECT_FALSE(m->FindRow(std::string(129, 'L')).has_value());
+  EXPECT_EQ(m->ItemId(rows), "");
+}
+
+TEST(CompiledModel, WidensFloat16NpyExactly) {
+  TempDir dir;
+  const uint32_t rows = 9, dim = 17;
+  auto values = RandomMatrix(rows, dim, 5);
+  values[3] = 1e-7f;  // a float16 subnormal
+  std::string f16 = F16Bytes(values);
+  ASSERT_TRUE(Compile(dir, ManifestJson("item_embeddings", "dot", dim, "e.npy"), MakeIds(rows),
+                      "e.npy", NpyBytes("<f2", false, {rows, dim}, f16))
+                  .ok());
+  auto m = MustMap(dir.Sub("model.recdm"));
+  ASSERT_NE(m, nullptr);
+  for (uint32_t i = 0; i < rows * dim; ++i) {
+    const double want = HalfReference(FloatToHalf(values[i]));
+    ASSERT_EQ(double{m->Row(i / dim)[i % dim]}, want) << i;
+  }
+}
+
+TEST(CompiledModel, ReadsEverySafetensorsDtype) {
+  const uint32_t rows = 6, dim = 5;
+  auto values = RandomMatrix(rows, dim, 9);
+  for (std::string dtype : {"F32", "F16", "BF16"}) {
+    TempDir dir;
+    std::string data = dtype == "F32"   ? F32Bytes(values)
+                       : dtype == "F16" ? F16Bytes(values)
+                                        : BF16Bytes(values);
+    std::string file = SafetensorsBytes({{"user_factors", "F32", {1, 1}, F32Bytes({1})},
+                                         {"item_factors", dtype, {rows, dim}, data}});
+    auto bytes = Compile(
+        dir, ManifestJson("ials", "dot", dim, "m.safetensors", R"("tensor":"item_factors")"),
+        MakeIds(rows), "m.safetensors", file);
+    ASSERT_TRUE(bytes.ok()) << dtype << ": " << bytes.status();
+    auto m = MustMap(dir.Sub("model.recdm"));
+    ASSERT_NE(m, nullptr);
+    for (uint32_t i = 0; i < rows * dim; ++i) {
+      const double want = dtype == "F32"   ? double{values[i]}
+                          : dtype == "F16" ? HalfReference(FloatToHalf(values[i]))
+                                           : BFloat16Reference(FloatToBFloat16(values[i]));
+      ASSERT_EQ(double{m->Row(i / dim)[i % dim]}, want) << dtype << " " << i;
+    }
+  }
+}
+
+TEST(CompiledModel, NormalisesCosineRowsAtImport) {
+  TempDir dir;
+  const uint32_t rows = 12, dim = 33;
+  auto values = RandomMatrix(rows, dim, 11);
+  ASSERT_TRUE(Compile(dir, ManifestJson("item_embeddings", "cosine", dim, "e.npy"), MakeIds(rows),
+                      "e.npy", NpyBytes("<f4", false, {rows, dim}, F32Bytes(values)))
+                  .ok());
+  auto m = MustMap(dir.Sub("model.recdm"));
+  ASSERT_NE(m, nullptr);
+  for (uint32_t r = 0; r < rows; ++r) {
+    double norm = 0, orig = 0;
+    for (uint32_t c = 0; c < dim; ++c) {
+      norm += double{m->Row(r)[c]} * m->Row(r)[c];
+      orig += double{values[r * dim + c]} * values[r * dim + c];
+    }
+    EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-6);
+    for (uint32_t c = 0; c < dim; ++c) {
+      EXPECT_NEAR(m->Row(r)[c], values[r * dim + c] / std::sqrt(orig), 1e-6);
+    }
+    for (uint32_t c = dim; c < m->stride(); ++c) EXPECT_EQ(m->Row(r)[c], 0.0f);
+  }
+}
+
+TEST(CompiledModel, StoresAnInt8CopyWithPerRowScales) {
+  TempDir dir;
+  const uint32_t rows = 10, dim = 70;
+  auto values = RandomMatrix(rows, dim, 13);
+  for (uint32_t c = 0; c < dim; ++c) values[4 * dim + c] = 0;  // an all-zero row (dot allows it)
+  ASSERT_TRUE(Compile(dir,
+                      ManifestJson("item_embeddings", "dot", dim, "e.npy", R"("precision":"int8")"),
+                      MakeIds(rows), "e.npy", NpyBytes("<f4", false, {rows, dim}, F32Bytes(values)))
+                  .ok());
+  auto m = MustMap(dir.Sub("model.recdm"));
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->precision(), Precision::kInt8);
+  EXPECT_EQ(m->i8_stride(), 128u);
+  ASSERT_NE(m->matrix_i8(), nullptr);
+  ASSERT_NE(m->scales_i8(), nullptr);
+  EXPECT_TRUE(Aligned64(m->matrix_i8()));
+  EXPECT_TRUE(Aligned64(m->scales_i8()));
+  for (uint32_t r = 0; r < rows; ++r) {
+    float max_abs = 0;
+    for (uint32_t c = 0; c < dim; ++c) max_abs = std::max(max_abs, std::fabs(values[r * dim + c]));
+    const float scale = m->scales_i8()[r];
+    EXPECT_FLOAT_EQ(scale, max_abs / 127.0f);
+    const int8_t* q = m->matrix_i8() + r * m->i8_stride();
+    for (uint32_t c = 0; c < m->i8_stride(); ++c) {
+      if (c >= dim) {
+        ASSERT_EQ(q[c], 0) << "padding";
+        continue;
+      }
+      ASSERT_GE(q[c], -127);
+      ASSERT_NEAR(scale * q[c], values[r * dim + c], scale * 0.5f + 1e-7f) << r << "," << c;
+    }
+  }
+  // The float32 matrix is kept alongside.
+  EXPECT_EQ(m->Row(2)[5], values[2 * dim + 5]);
+}
+
+TEST(CompiledModel, StoresTheIalsGramMatrixAccumulatedInFloat64) {
+  TempDir dir;
+  const uint32_t rows = 1200, dim = 24;  // more rows than one rank-update block
+  auto values = RandomMatrix(rows, dim, 17);
+  const double lambda = 0.25;
+  ASSERT_TRUE(
+      Compile(dir, ManifestJson("ials", "dot", dim, "e.npy", R"("regularization":0.25,"alpha":40)"),
+              MakeIds(rows), "e.npy", NpyBytes("<f4", false, {rows, dim}, F32Bytes(values)))
+          .ok());
+  auto m = MustMap(dir.Sub("model.recdm"));
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->kind(), ModelKind::kIals);
+  EXPECT_EQ(m->alpha(), 40);
+  EXPECT_EQ(m->regularization(), lambda);
+  ASSERT_NE(m->gram(), nullptr);
+  EXPECT_TRUE(Aligned64(m->gram()));
+  for (uint32_t i = 0; i < dim; ++i) {
+    for (uint32_t j = 0; j < dim; ++j) {
+      double want = i == j ? lambda : 0.0;
+      for (uint32_t r = 0; r < rows; ++r) {
+        want += double{values[r * dim + i]} * double{values[r * dim + j]};
+      }
+      ASSERT_NEAR(m->gram()[i * dim + j], want, 1e-9 * std::max(1.0, std::fabs(want)))
+          << i << "," << j;
+      ASSERT_EQ(m->gram()[i * dim + j], m->gram()[j * dim + i]) << "symmetric";
+    }
+  }
+}
+
+TEST(CompiledModel, MapsWithPopulateAndLock) {
+  TempDir dir;
+  ASSERT_TRUE(Compile(dir, ManifestJson("item_embeddings", "dot", 4, "e.npy"), MakeIds(3), "e.npy",
+                      NpyBytes("<f4", false, {3, 4}, F32Bytes(RandomMatrix(3, 4, 1))))
+                  .ok());
+  auto populated = MustMap(dir.Sub("model.recdm"), MapOptions{.populate = true, .lock = false});
+  ASSERT_NE(populated, nullptr);
+  EXPECT_FALSE(populated->locked());
+  // mlock may be refused by RLIMIT_MEMLOCK; either way the model serves.
+  auto locked = MustMap(dir.Sub("model.recdm"), MapOptions{.populate = true, .lock = true});
+  ASSERT_NE(locked, nullptr);
+  EXPECT_EQ(locked->FindRow("sku-2"), 2u);
+}
+
+TEST(CompiledModel, CompileNeverReplacesAnExistingFile) {
+  TempDir dir;
+  auto npy = NpyBytes("<f4", false, {3, 4}, F32Bytes(RandomMatrix(3, 4, 1)));
+  ASSERT_TRUE(
+      Compile(dir, ManifestJson("item_embeddings", "dot", 4, "e.npy"), MakeIds(3), "e.npy", npy)
+          .ok());
+  auto again =
+      Compile(dir, ManifestJson("item_embeddings", "dot", 4, "e.npy"), MakeIds(3), "e.npy", npy);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST(CompiledModel, MapReportsMissingFilesAsNotFound) {
+  TempDir dir;
+  EXPECT_EQ(CompiledModel::Map(dir.Sub("nope.recdm")).status().code(), absl::StatusCode::kNotFound);
+}
+
+// --- Corruption (STYLE 11): flip, truncate and extend a real file. ---
+
+class CompiledModelCorruption : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // An ials int8 model holds every section type.
+    const uint32_t rows = 5, dim = 6;
+    ASSERT_TRUE(Compile(dir_,
+                        ManifestJson("ials", "dot", dim, "e.npy",
+                                     R"("precision":"int8","event_weights":{"view":2})"),
+                        MakeIds(rows), "e.npy",
+                        NpyBytes("<f4", false, {rows, dim}, F32Bytes(RandomMatrix(rows, dim, 2))))
+                    .ok());
+    good_ = ReadFile(dir_.Sub("model.recdm"));
+    table_end_ = 64 + 32 * 8;
+    ASSERT_GT(good_.size(), table_end_);
+  }
+
+  absl::StatusOr<std::shared_ptr<const CompiledModel>> MapBytes(const std::string& bytes) {
+    const std::string path = dir_.Sub("damaged-" + std::to_string(counter_++) + ".recdm");
+    WriteFile(path, bytes);
+    auto m = CompiledModel::Map(path);
+    ::unlink(path.c_str());  // the mapping outlives the name
+    return m;
+  }
+
+  std::string Flipped(size_t offset) const {
+    std::string bytes = good_;
+    bytes[offset] = static_cast<char>(bytes[offset] ^ 0x10);
+    return bytes;
+  }
+
+  TempDir dir_;
+  std::string good_;
+  size_t table_end_ = 0;
+  int counter_ = 0;
+};
+
+TEST_F(CompiledModelCorruption, TheUndamagedFileMapsAndVerifies) {
+  auto m = MapBytes(good_);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE((*m)->VerifyDataChecksum().ok());
+  EXPECT_EQ((*m)->EventWeight("view"), 2);
+}
+
+TEST_F(CompiledModelCorruption, MapRefusesAnyFlippedHeaderByte) {
+  for (size_t i = 0; i < 64; ++i) {
+    auto m = MapBytes(Flipped(i));
+    ASSERT_FALSE(m.ok()) << "header byte " << i;
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss);
+  }
+  EXPECT_THAT(std::string(MapBytes(Flipped(20)).status().message()),
+              HasSubstr("header checksum mismatch"));
+}
+
+TEST_F(CompiledModelCorruption, MapRefusesAnyFlippedSectionTableByte) {
+  for (size_t i = 64; i < table_end_; ++i) {
+    auto m = MapBytes(Flipped(i));
+    ASSERT_FALSE(m.ok()) << "table byte " << i;
+    EXPECT_THAT(std::string(m.status().message()), HasSubstr("header checksum mismatch"));
+  }
+}
+
+TEST_F(CompiledModelCorruption, MapRefusesATruncatedFile) {
+  for (size_t len :
+       {good_.size() - 1, good_.size() - 64, good_.size() / 2, table_end_, size_t{63}, size_t{0}}) {
+    auto m = MapBytes(good_.substr(0, len));
+    ASSERT_FALSE(m.ok()) << "length " << len;
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss);
+  }
+  EXPECT_THAT(std::string(MapBytes(good_.substr(0, good_.size() - 1)).status().message()),
+              HasSubstr("truncated"));
+}
+
+TEST_F(CompiledModelCorruption, MapRefusesAnExtendedFile) {
+  for (std::string tail : {std::string(1, '\0'), std::string(64, '\0'), std::string("junk")}) {
+    auto m = MapBytes(good_ + tail);
+    ASSERT_FALSE(m.ok());
+    EXPECT_THAT(std::string(m.status().message()), HasSubstr("extended"));
+  }
+}
+
+TEST_F(CompiledModelCorruption, VerifyDataChecksumCatchesEveryFlippedDataByte) {
+  int caught_at_map = 0;
+  int caught_by_verify = 0;
+  for (size_t i = table_end_; i < good_.size(); ++i) {
+    auto m = MapBytes(Flipped(i));
+    if (!m.ok()) {
+      // The summary, the first/last id offsets and the index header are read at map time.
+      EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss);
+      ++caught_at_map;
+      continue;
+    }
+    absl::Status verify = (*m)->VerifyDataChecksum();
+    ASSERT_FALSE(verify.ok()) << "byte " << i << " not detected";
+    EXPECT_EQ(verify.code(), absl::StatusCode::kDataLoss);
+    ++caught_by_verify;
+    // Damaged data must never make the accessors read outside the mapping (ASan checks).
+    for (uint32_t r = 0; r <= (*m)->rows(); ++r) {
+      std::string_view id = (*m)->ItemId(r);
+      (void)(*m)->FindRow(id);
+    }
+    (void)(*m)->FindRow("sku-1");
+    (void)(*m)->EventWeight("view");
+  }
+  EXPECT_GT(caught_at_map, 0);
+  EXPECT_GT(caught_by_verify, 0);
+}
+
+TEST_F(CompiledModelCorruption, VerifyNamesTheDamagedSection) {
+  // The last byte of the file is in the int8 matrix, the last section.
+  auto m = MapBytes(Flipped(good_.size() - 1 - 32));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_THAT(std::string((*m)->VerifyDataChecksum().message()),
+              HasSubstr("section matrix_i8 checksum mismatch"));
+}
+
+TEST_F(CompiledModelCorruption, MapRefusesOtherFileTypes) {
+  EXPECT_THAT(std::string(MapBytes(std::string(200, 'x')).status().message()),
+              HasSubstr("bad magic"));
+  std::string v2 = good_;
+  v2[8] = 2;
+  EXPECT_THAT(std::string(MapBytes(v2).status().message()), HasSubstr("format version 2"));
+}
+
+}  // namespace
+}  // namespace recd::model
