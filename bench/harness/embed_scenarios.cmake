@@ -1,0 +1,21 @@
+# Writes a C++ file holding the built-in scenarios (configs/bench/*.toml) as string literals,
+# so the binary carries them and the files stay the single source of truth.
+# Usage: cmake -DOUT=file.cc -DINPUTS="a.toml;b.toml" -P embed_scenarios.cmake
+set(body "// Generated from configs/bench/*.toml by embed_scenarios.cmake; do not edit.\n")
+string(APPEND body "#include <algorithm>\n#include \"util/strings.h\"\n")
+string(APPEND body "#include \"bench/harness/scenario.h\"\n\n")
+string(APPEND body "namespace recd::bench {\nnamespace {\nstruct Builtin {\n  std::string_view name;\n  std::string_view text;\n};\nconstexpr Builtin kBuiltins[] = {\n")
+foreach(input IN LISTS INPUTS)
+  get_filename_component(name "${input}" NAME_WE)
+  file(READ "${input}" text)
+  string(FIND "${text}" ")recd_toml\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${input} contains the raw string delimiter")
+  endif()
+  string(APPEND body "    {\"${name}\", R\"recd_toml(${text})recd_toml\"},\n")
+endforeach()
+string(APPEND body "};\n}  // namespace\n\n")
+string(APPEND body "std::vector<std::string> BuiltinScenarioNames() {\n  std::vector<std::string> names;\n  for (const Builtin& b : kBuiltins) names.emplace_back(b.name);\n  return names;\n}\n\n")
+string(APPEND body "absl::StatusOr<std::string_view> BuiltinScenarioText(std::string_view name) {\n  for (const Builtin& b : kBuiltins) {\n    if (b.name == name) return b.text;\n  }\n  return absl::NotFoundError(util::StrCat(\"no built-in scenario \\\"\", name, \"\\\" (built-in: \",\n                                          util::Join(BuiltinScenarioNames(), \", \"), \")\"));\n}\n\n}  // namespace recd::bench\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
