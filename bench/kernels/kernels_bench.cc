@@ -263,6 +263,9 @@ void BM_Faiss(benchmark::State& state, uint32_t rows, bool sq8, uint32_t batch) 
 // Keeps seconds per iteration of every run for the summary table.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  // Colour only on a terminal, so redirected output stays plain text.
+  SummaryReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.error_occurred || run.iterations == 0 || run.run_type != Run::RT_Iteration) {

@@ -9,7 +9,7 @@
 namespace recd::bench {
 
 // Reads every byte of [p, p + bytes) once and folds them into a checksum, so the loads cannot
-// be optimised away. `p` is 64-byte aligned and `bytes` a multiple of 128.
+// be optimised away. `p` is 64-byte aligned and `bytes` a multiple of 16.
 uint64_t StreamRead(const void* p, size_t bytes);
 
 }  // namespace recd::bench

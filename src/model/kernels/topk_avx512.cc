@@ -121,10 +121,62 @@ inline __m512i Score16I8(const int8_t* p, size_t stride, uint32_t nr, const int1
   return Reduce16I(acc);
 }
 
+// Rows of up to 8 chunks (dim <= 128, the common case) keep the whole query in registers and
+// unroll the chunk loop; wider rows use Score16F32. Same FMA order either way.
+template <uint32_t kChunks>
+void ScanF32Narrow(TopKState* st, const MatrixF32& m, const float* query) {
+  __m512 qc[kChunks];
+#pragma GCC unroll 8
+  for (uint32_t c = 0; c < kChunks; ++c) qc[c] = _mm512_loadu_ps(query + 16 * c);
+  for (uint32_t r = 0; r < m.rows; r += 16) {
+    const uint32_t nr = m.rows - r < 16 ? m.rows - r : 16;
+    const float* p = m.data + static_cast<size_t>(r) * m.stride;
+    __m512 acc[16];
+#pragma GCC unroll 16
+    for (uint32_t i = 0; i < 16; ++i) {
+      const float* row = p + (i < nr ? i : 0) * static_cast<size_t>(m.stride);
+      __m512 a = _mm512_setzero_ps();
+#pragma GCC unroll 8
+      for (uint32_t c = 0; c < kChunks; ++c)
+        a = _mm512_fmadd_ps(_mm512_loadu_ps(row + 16 * c), qc[c], a);
+      acc[i] = a;
+    }
+    OfferBlock(st, Reduce16(acc), r, LowBits(nr));
+  }
+}
+
 size_t TopKF32(const MatrixF32& m, const float* query, uint32_t k, Exclusions ex, ScoredRow* out) {
   TopKState st;
   TopKInit(&st, out, k, ex);
   const uint32_t chunks = (m.dim + 15) / 16;
+  switch (chunks) {
+    case 1:
+      ScanF32Narrow<1>(&st, m, query);
+      return TopKFinish(&st);
+    case 2:
+      ScanF32Narrow<2>(&st, m, query);
+      return TopKFinish(&st);
+    case 3:
+      ScanF32Narrow<3>(&st, m, query);
+      return TopKFinish(&st);
+    case 4:
+      ScanF32Narrow<4>(&st, m, query);
+      return TopKFinish(&st);
+    case 5:
+      ScanF32Narrow<5>(&st, m, query);
+      return TopKFinish(&st);
+    case 6:
+      ScanF32Narrow<6>(&st, m, query);
+      return TopKFinish(&st);
+    case 7:
+      ScanF32Narrow<7>(&st, m, query);
+      return TopKFinish(&st);
+    case 8:
+      ScanF32Narrow<8>(&st, m, query);
+      return TopKFinish(&st);
+    default:
+      break;
+  }
   for (uint32_t r = 0; r < m.rows; r += 16) {
     const uint32_t nr = m.rows - r < 16 ? m.rows - r : 16;
     const __m512 s =
@@ -134,12 +186,58 @@ size_t TopKF32(const MatrixF32& m, const float* query, uint32_t k, Exclusions ex
   return TopKFinish(&st);
 }
 
+// int8 counterpart of ScanF32Narrow for rows of up to 4 chunks (dim <= 128).
+template <uint32_t kChunks>
+void ScanI8Narrow(TopKState* st, const MatrixI8& m, const int16_t* q16, __m512 qscale) {
+  __m512i qc[kChunks];
+#pragma GCC unroll 4
+  for (uint32_t c = 0; c < kChunks; ++c) qc[c] = _mm512_loadu_si512(q16 + 32 * c);
+  for (uint32_t r = 0; r < m.rows; r += 16) {
+    const uint32_t nr = m.rows - r < 16 ? m.rows - r : 16;
+    const __mmask16 valid = static_cast<__mmask16>(LowBits(nr));
+    const int8_t* p = m.data + static_cast<size_t>(r) * m.stride;
+    __m512i acc[16];
+#pragma GCC unroll 16
+    for (uint32_t i = 0; i < 16; ++i) {
+      const int8_t* row = p + (i < nr ? i : 0) * static_cast<size_t>(m.stride);
+      __m512i a = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (uint32_t c = 0; c < kChunks; ++c) {
+        const __m512i rc = _mm512_cvtepi8_epi16(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 32 * c)));
+        a = _mm512_add_epi32(a, _mm512_madd_epi16(rc, qc[c]));
+      }
+      acc[i] = a;
+    }
+    const __m512 scales = _mm512_maskz_loadu_ps(valid, m.scales + r);
+    const __m512 s =
+        _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(Reduce16I(acc)), qscale), scales);
+    OfferBlock(st, s, r, valid);
+  }
+}
+
 size_t TopKI8(const MatrixI8& m, const float* query, uint32_t k, Exclusions ex, ScoredRow* out) {
   alignas(64) int16_t q16[kMaxDim];
   const __m512 qscale = _mm512_set1_ps(QuantizeQueryI16(query, m.dim, q16));
   TopKState st;
   TopKInit(&st, out, k, ex);
   const uint32_t chunks = (m.dim + 31) / 32;
+  switch (chunks) {
+    case 1:
+      ScanI8Narrow<1>(&st, m, q16, qscale);
+      return TopKFinish(&st);
+    case 2:
+      ScanI8Narrow<2>(&st, m, q16, qscale);
+      return TopKFinish(&st);
+    case 3:
+      ScanI8Narrow<3>(&st, m, q16, qscale);
+      return TopKFinish(&st);
+    case 4:
+      ScanI8Narrow<4>(&st, m, q16, qscale);
+      return TopKFinish(&st);
+    default:
+      break;
+  }
   for (uint32_t r = 0; r < m.rows; r += 16) {
     const uint32_t nr = m.rows - r < 16 ? m.rows - r : 16;
     const __mmask16 valid = static_cast<__mmask16>(LowBits(nr));
