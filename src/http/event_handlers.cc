@@ -141,10 +141,12 @@ Response PostEvents(const ApiServices& s, Request& req, const CallContext& ctx) 
   const TenantIid tid = tenant.iid;
   const bool sync = quotas.durability == sched::Durability::kPower;
   Response r;
+  bool replayed = false;
   if (idem) {
     auto begun = s.collector->BeginIdempotent(tid, *idem);
     if (!begun.ok()) return ErrorResponse(begun.status());
     if (begun->has_value()) {
+      replayed = true;
       r = JsonResponse(200, std::move(**begun));
       r.headers.emplace_back("Idempotent-Replay", "true");
     } else {
@@ -160,6 +162,11 @@ Response PostEvents(const ApiServices& s, Request& req, const CallContext& ctx) 
       if (!st.ok()) return ErrorResponse(st);
     }
     r = JsonResponse(200, std::move(answer));
+  }
+  if (!replayed) {  // repeats are not billed (SPEC 7.5)
+    r.usage.events_accepted = events.size();
+    r.usage.events_rejected = inputs.size() - events.size();
+    r.usage.bytes_ingested = req.body.size();
   }
   if (auto origin = req.Header("origin")) {
     r.headers.emplace_back("Access-Control-Allow-Origin", std::string(*origin));

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "metering/usage_delta.h"
 #include "recd/status.h"
 
 namespace recd::http {
@@ -47,6 +48,7 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   BodyStream stream;  // when set, sent chunked instead of `body`
   bool close = false;  // close the connection after this answer
+  metering::UsageDelta usage;  // billed to the caller's tenant when the answer is sent
 };
 
 // Splits "/a/b%2Fc" into {"a", "b/c"} (split first, then decode each segment once).
