@@ -78,6 +78,8 @@ absl::Status Daemon::Init(const Config& config) {
   storage::DbOptions db_options;
   db_options.events_drop = retention_->EventsPredicate();
   db_options.history_drop = retention_->HistoryPredicate();
+  // Impression keys share the log's tid + time + seq layout, so the log's rule applies.
+  db_options.impressions_drop = retention_->EventsPredicate();
   // Every file is recompacted (through the retention filter) within max_purge_days.
   db_options.periodic_compaction_seconds = static_cast<uint64_t>(config.max_purge_days) * 86400;
   RECD_ASSIGN_OR_RETURN(db_, storage::Db::Open(config.data_dir + "/db", db_options));
@@ -100,20 +102,37 @@ absl::Status Daemon::Init(const Config& config) {
   collector_options.popularity.half_life_s = config.popularity.half_life_s;
   RECD_ASSIGN_OR_RETURN(collector_, ingest::Collector::Open(db_.get(), clock, retention_.get(),
                                                             collector_options));
-  // Offboarding drops the tenant's in-memory state too.
-  struct DropCollectorState final : control::OffboardListener {
-    explicit DropCollectorState(ingest::Collector* c) : collector(c) {}
-    void OnOffboarded(TenantIid iid) override { collector->DropTenant(iid); }
-    ingest::Collector* collector;
-  };
-  offboard_listener_ = std::make_unique<DropCollectorState>(collector_.get());
-  registry_->AddListener(offboard_listener_.get());
+  RECD_ASSIGN_OR_RETURN(models_, model::ModelRepository::Open(config.data_dir + "/models", clock));
   identity_ = std::make_unique<control::Identity>(registry_.get(), admin_token_);
 
   control_pool_ = std::make_unique<sched::WorkerPool>("control", config.control_threads, 64, 0);
   const auto& standard = config.tiers.Get(Tier::kStandard);
   request_pool_ = std::make_unique<sched::WorkerPool>("requests", standard.threads,
                                                       standard.queue, 0);
+  model_store_ = std::make_unique<recommend::ModelStore>(models_.get(), registry_.get(),
+                                                        tiers_.get(), control_pool_.get());
+  model_store_->LoadActive();  // before readiness: premium and enterprise models are mapped
+  recommender_ = std::make_unique<recommend::Recommender>(model_store_.get(), collector_.get());
+  impressions_ = std::make_unique<recommend::ImpressionLog>(db_.get(), retention_.get());
+  // Offboarding drops the tenant's in-memory state and model files too.
+  struct DropTenantState final : control::OffboardListener {
+    DropTenantState(ingest::Collector* c, model::ModelRepository* r, recommend::ModelStore* s)
+        : collector(c), repository(r), store(s) {}
+    void OnOffboarded(TenantIid iid) override {
+      collector->DropTenant(iid);
+      store->Drop(iid);
+      if (absl::Status st = repository->RemoveTenant(iid); !st.ok()) {
+        RECD_LOG(Error) << "offboarded tenant " << iid << ": model files not removed: " << st;
+      }
+    }
+    ingest::Collector* collector;
+    model::ModelRepository* repository;
+    recommend::ModelStore* store;
+  };
+  offboard_listener_ = std::make_unique<DropTenantState>(collector_.get(), models_.get(),
+                                                         model_store_.get());
+  registry_->AddListener(offboard_listener_.get());
+
   gatekeeper_ = std::make_unique<http::BasicGatekeeper>(identity_.get(), control_pool_.get(),
                                                         request_pool_.get());
 
@@ -137,10 +156,17 @@ absl::Status Daemon::Init(const Config& config) {
   services.ready = [this] { return ready_.load(); };
   services.collector = collector_.get();
   services.max_future_skew_ms = config.max_future_skew_s * 1000;
+  services.models = models_.get();
+  services.model_store = model_store_.get();
+  services.recommender = recommender_.get();
+  services.impressions = impressions_.get();
+  services.model_root = config.model_root;
   router_ = std::make_unique<http::Router>();
   http::AddOpsRoutes(router_.get(), services);
   http::AddAdminRoutes(router_.get(), services);
   http::AddEventRoutes(router_.get(), services);
+  http::AddModelRoutes(router_.get(), services);
+  http::AddRecommendRoutes(router_.get(), services);
 
   http::ServerOptions so;
   so.host = config.listen_host;
@@ -171,6 +197,7 @@ void Daemon::Shutdown() {
   if (request_pool_) request_pool_->Shutdown();
   if (control_pool_) control_pool_->Shutdown();
   server_.reset();
+  model_store_.reset();
   collector_.reset();  // final popularity checkpoint
   registry_.reset();
   db_.reset();  // flushes and closes RocksDB

@@ -15,6 +15,10 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "metering/metrics.h"
+#include "model/repository.h"
+#include "recommend/impressions.h"
+#include "recommend/model_store.h"
+#include "recommend/recommender.h"
 #include "sched/tier_config.h"
 #include "sched/worker_pool.h"
 #include "storage/db.h"
@@ -45,11 +49,16 @@ class Daemon {
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<ingest::Collector> collector_;
   std::unique_ptr<control::OffboardListener> offboard_listener_;
+  std::unique_ptr<model::ModelRepository> models_;
   std::unique_ptr<sched::TierTableHolder> tiers_;
   std::unique_ptr<control::TenantRegistry> registry_;
   std::unique_ptr<control::Identity> identity_;
   std::unique_ptr<sched::WorkerPool> control_pool_;
   std::unique_ptr<sched::WorkerPool> request_pool_;
+  // After the pools: retired models are released on the control pool while it lives.
+  std::unique_ptr<recommend::ModelStore> model_store_;
+  std::unique_ptr<recommend::Recommender> recommender_;
+  std::unique_ptr<recommend::ImpressionLog> impressions_;
   std::unique_ptr<http::Gatekeeper> gatekeeper_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;

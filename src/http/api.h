@@ -9,6 +9,10 @@
 #include "ingest/collector.h"
 #include "http/router.h"
 #include "metering/metrics.h"
+#include "model/repository.h"
+#include "recommend/impressions.h"
+#include "recommend/model_store.h"
+#include "recommend/recommender.h"
 #include "sched/tier_config.h"
 #include "util/clock.h"
 
@@ -22,6 +26,11 @@ struct ApiServices {
   std::function<bool()> ready;  // storage open, models loaded, not draining
   ingest::Collector* collector = nullptr;
   int64_t max_future_skew_ms = 300'000;
+  model::ModelRepository* models = nullptr;
+  recommend::ModelStore* model_store = nullptr;
+  recommend::Recommender* recommender = nullptr;
+  recommend::ImpressionLog* impressions = nullptr;
+  std::string model_root;  // folders importable with {"path": ...}; empty: none
 };
 
 // The limits a tenant runs under now: its tier's, with its overrides.
@@ -30,6 +39,8 @@ sched::Quotas EffectiveQuotas(const control::Tenant& tenant, const sched::TierTa
 void AddOpsRoutes(Router* router, const ApiServices& services);
 void AddAdminRoutes(Router* router, const ApiServices& services);
 void AddEventRoutes(Router* router, const ApiServices& services);
+void AddModelRoutes(Router* router, const ApiServices& services);
+void AddRecommendRoutes(Router* router, const ApiServices& services);
 
 // Renders {"id","name","tier","status","created","active_model","quotas","allowed_origins"}.
 std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers);

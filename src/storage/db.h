@@ -100,6 +100,7 @@ struct DbOptions {
   // Per family compaction-time drop rule (retention); may be null.
   std::shared_ptr<const DropPredicate> events_drop;
   std::shared_ptr<const DropPredicate> history_drop;
+  std::shared_ptr<const DropPredicate> impressions_drop;
   // Files older than this are recompacted, so filters see every key within the bound.
   uint64_t periodic_compaction_seconds = 0;
   size_t block_cache_bytes = 128 << 20;

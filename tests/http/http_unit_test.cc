@@ -79,6 +79,8 @@ TEST(OpenApi, DescribesEveryRoute) {
   AddOpsRoutes(&router, services);
   AddAdminRoutes(&router, services);
   AddEventRoutes(&router, services);
+  AddModelRoutes(&router, services);
+  AddRecommendRoutes(&router, services);
   std::ifstream in(RECD_SOURCE_DIR "/docs/openapi.yaml");
   ASSERT_TRUE(in) << "docs/openapi.yaml is missing";
   std::stringstream ss;

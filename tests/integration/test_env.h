@@ -16,14 +16,16 @@ class DaemonTest : public ::testing::Test {
  protected:
   void SetUp() override { StartDaemon(); }
 
+  // `args` are remembered for RestartDaemon().
   void StartDaemon(const std::vector<std::string>& args = {}) {
+    args_ = args;
     ASSERT_TRUE(daemon_.Start(args)) << daemon_.Log();
     client_ = std::make_unique<HttpClient>(daemon_.port());
   }
   void RestartDaemon() {
     client_.reset();
     ASSERT_EQ(daemon_.Stop(), 0) << daemon_.Log();
-    StartDaemon();
+    StartDaemon(args_);
   }
 
  public:
@@ -54,6 +56,7 @@ class DaemonTest : public ::testing::Test {
 
   DaemonProcess daemon_;
   std::unique_ptr<HttpClient> client_;
+  std::vector<std::string> args_;
 };
 
 }  // namespace recd::testing

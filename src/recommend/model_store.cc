@@ -1,0 +1,132 @@
+#include "recommend/model_store.h"
+
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace recd::recommend {
+
+model::MapOptions ModelStore::MapOptionsFor(const control::Tenant& tenant) const {
+  const auto table = tiers_->Get();
+  const sched::Quotas quotas = tenant.overrides.ApplyTo(table->Get(tenant.tier).quotas);
+  model::MapOptions options;
+  options.populate = quotas.model_memory != sched::ModelMemory::kMapped;
+  options.lock = quotas.model_memory == sched::ModelMemory::kLocked;
+  return options;
+}
+
+std::shared_ptr<const LiveModel> ModelStore::MakeLive(
+    std::string version, std::shared_ptr<const model::CompiledModel> m) const {
+  auto* live = new LiveModel{std::move(version), std::move(m)};
+  // munmap of a large mapping takes milliseconds: keep it off the request that happens to
+  // release the last reference.
+  sched::WorkerPool* pool = background_;
+  return std::shared_ptr<const LiveModel>(live, [pool](const LiveModel* p) {
+    if (pool == nullptr || !pool->TrySubmit([p] { delete p; })) delete p;
+  });
+}
+
+void ModelStore::LoadActive() {
+  auto table = registry_->Snapshot();
+  for (const auto& [iid, tenant] : table->by_iid) {
+    if (tenant->active_model.empty() || tenant->tier == Tier::kStandard) continue;
+    auto mapped = repository_->Open(iid, tenant->active_model, MapOptionsFor(*tenant));
+    absl::MutexLock lock(&mu_);
+    if (!mapped.ok()) {
+      RECD_LOG(Error) << "tenant " << tenant->id << ": active model " << tenant->active_model
+                      << " does not map, serving popular: " << mapped.status();
+      broken_[iid] = tenant->active_model;
+      continue;
+    }
+    live_[iid] = MakeLive(tenant->active_model, std::move(*mapped));
+  }
+}
+
+std::shared_ptr<const LiveModel> ModelStore::Get(const control::Tenant& tenant) {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = live_.find(tenant.iid);
+    if (it != live_.end()) return it->second;
+  }
+  if (tenant.active_model.empty()) return nullptr;
+  absl::MutexLock write(&write_mu_);
+  // The record may have changed since the caller's snapshot: map what is active now.
+  auto table = registry_->Snapshot();
+  auto current = table->by_iid.find(tenant.iid);
+  if (current == table->by_iid.end() || current->second->active_model.empty()) return nullptr;
+  const std::string& version = current->second->active_model;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = live_.find(tenant.iid);
+    if (it != live_.end()) return it->second;
+    auto broken = broken_.find(tenant.iid);
+    if (broken != broken_.end() && broken->second == version) return nullptr;
+  }
+  auto mapped = repository_->Open(tenant.iid, version, MapOptionsFor(*current->second));
+  absl::MutexLock lock(&mu_);
+  if (!mapped.ok()) {
+    RECD_LOG(Error) << "tenant " << tenant.id << ": active model " << version
+                    << " does not map, serving popular: " << mapped.status();
+    broken_[tenant.iid] = version;
+    return nullptr;
+  }
+  auto live = MakeLive(version, std::move(*mapped));
+  live_[tenant.iid] = live;
+  return live;
+}
+
+absl::StatusOr<model::ModelInfo> ModelStore::Activate(std::string_view tenant_id,
+                                                      std::string_view version) {
+  absl::MutexLock write(&write_mu_);
+  RECD_ASSIGN_OR_RETURN(std::shared_ptr<const control::Tenant> tenant, registry_->Get(tenant_id));
+  RECD_ASSIGN_OR_RETURN(model::ModelInfo info, repository_->Info(tenant->iid, version));
+  if (!info.problem.empty()) {
+    return absl::DataLossError(util::StrCat("model version ", version, ": ", info.problem));
+  }
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = live_.find(tenant->iid);
+    if (tenant->active_model == version && it != live_.end() && it->second->version == version) {
+      return info;
+    }
+  }
+  // Map and pre-fault first: the swap below must not make requests wait on page faults.
+  RECD_ASSIGN_OR_RETURN(auto mapped, repository_->Open(tenant->iid, version, MapOptionsFor(*tenant)));
+  auto live = MakeLive(std::string(version), std::move(mapped));
+  RECD_RETURN_IF_ERROR(registry_->Update(tenant_id, [&](control::Tenant* t) {
+                                  t->active_model = std::string(version);
+                                  return absl::OkStatus();
+                                }).status());
+  std::shared_ptr<const LiveModel> retired;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& slot = live_[tenant->iid];
+    retired = std::move(slot);  // released outside the lock
+    slot = std::move(live);
+    broken_.erase(tenant->iid);
+  }
+  RECD_LOG(Info) << "tenant " << tenant_id << ": model " << version << " is live";
+  return info;
+}
+
+absl::Status ModelStore::Remove(std::string_view tenant_id, std::string_view version) {
+  absl::MutexLock write(&write_mu_);
+  RECD_ASSIGN_OR_RETURN(std::shared_ptr<const control::Tenant> tenant, registry_->Get(tenant_id));
+  if (tenant->active_model == version) {
+    return absl::FailedPreconditionError(util::StrCat(
+        "model version ", version, " is active; activate another version before deleting it"));
+  }
+  return repository_->Remove(tenant->iid, version);
+}
+
+void ModelStore::Drop(TenantIid iid) {
+  std::shared_ptr<const LiveModel> retired;
+  absl::MutexLock lock(&mu_);
+  auto it = live_.find(iid);
+  if (it != live_.end()) {
+    retired = std::move(it->second);
+    live_.erase(it);
+  }
+  broken_.erase(iid);
+}
+
+}  // namespace recd::recommend

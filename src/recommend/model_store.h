@@ -1,0 +1,76 @@
+// The live model of every tenant (SPEC 3, 7.7): which compiled version is active, mapped and
+// shared by the requests that score against it. Activation maps (and pre-faults, by the
+// tenant's memory policy) the new version before it becomes visible, persists the choice in
+// the tenant record, then swaps one pointer; requests holding the old version finish on it,
+// and its mapping is released on the background pool after the last reader lets go.
+//
+// Standard tenants' models are mapped on first use (mapping checks only the header and the
+// section table, so it is cheap enough for a request thread); premium and enterprise models
+// are mapped at start.
+// Thread-safety: every method may be called from any thread. Get() takes a reader lock for
+// the pointer copy only; activation and first-use mapping serialise on one writer lock.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "control/tenant_registry.h"
+#include "model/repository.h"
+#include "sched/tier_config.h"
+#include "sched/worker_pool.h"
+
+namespace recd::recommend {
+
+// One mapped version of one tenant's model.
+struct LiveModel {
+  std::string version;
+  std::shared_ptr<const model::CompiledModel> model;
+};
+
+class ModelStore {
+ public:
+  // All borrowed; `background` releases retired mappings (null: on the releasing thread).
+  ModelStore(model::ModelRepository* repository, control::TenantRegistry* registry,
+             sched::TierTableHolder* tiers, sched::WorkerPool* background)
+      : repository_(repository), registry_(registry), tiers_(tiers), background_(background) {}
+
+  // Maps the active models of premium and enterprise tenants (standard ones map on first
+  // use). A version that no longer maps is logged and left unmapped: that tenant is served
+  // `popular` until an operator activates a good version.
+  void LoadActive();
+
+  // The tenant's live model, or null when it has none (or its file no longer maps).
+  std::shared_ptr<const LiveModel> Get(const control::Tenant& tenant);
+
+  // Makes `version` live. Errors: NotFound for an unknown tenant or version, DataLoss for a
+  // damaged file (the old version stays live). Activating the live version is a no-op.
+  absl::StatusOr<model::ModelInfo> Activate(std::string_view tenant_id, std::string_view version);
+
+  // Deletes an inactive version. Errors: FailedPrecondition if it is the active one.
+  absl::Status Remove(std::string_view tenant_id, std::string_view version);
+
+  // Offboarding: forget the tenant (its files are removed by the repository).
+  void Drop(TenantIid iid);
+
+ private:
+  model::MapOptions MapOptionsFor(const control::Tenant& tenant) const;
+  std::shared_ptr<const LiveModel> MakeLive(std::string version,
+                                            std::shared_ptr<const model::CompiledModel> m) const;
+
+  model::ModelRepository* const repository_;
+  control::TenantRegistry* const registry_;
+  sched::TierTableHolder* const tiers_;
+  sched::WorkerPool* const background_;
+
+  absl::Mutex write_mu_;  // activation, first-use mapping, removal
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<TenantIid, std::shared_ptr<const LiveModel>> live_ ABSL_GUARDED_BY(mu_);
+  // Versions that failed to map, so a broken file is not re-read by every request.
+  absl::flat_hash_map<TenantIid, std::string> broken_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace recd::recommend

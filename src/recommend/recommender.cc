@@ -1,0 +1,132 @@
+#include "recommend/recommender.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "model/kernels/kernels.h"
+#include "recommend/user_vector.h"
+#include "util/strings.h"
+
+namespace recd::recommend {
+namespace {
+
+// Per pool thread: reused across requests so the scoring path does not allocate once warm.
+struct Scratch {
+  UserVectorBuilder builder;
+  std::vector<float> query;
+  std::vector<uint32_t> excluded;
+  std::vector<kernels::ScoredRow> top;
+  std::vector<WindowEvent> window;
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// Scores every row of the model against scratch.query, skipping scratch.excluded (sorted,
+// unique on return), and renders the top k.
+void ScoreTopK(const model::CompiledModel& m, uint32_t k, Scratch& s, Recommendation* out) {
+  std::sort(s.excluded.begin(), s.excluded.end());
+  s.excluded.erase(std::unique(s.excluded.begin(), s.excluded.end()), s.excluded.end());
+  if (s.top.size() < k) s.top.resize(k);
+  const kernels::Exclusions ex{s.excluded.data(), s.excluded.size()};
+  const kernels::SimdLevel level = kernels::DetectedSimdLevel();
+  size_t n = 0;
+  if (m.precision() == model::Precision::kInt8 && m.matrix_i8() != nullptr) {
+    const kernels::MatrixI8 mat{m.matrix_i8(), m.scales_i8(), m.rows(), m.dim(), m.i8_stride()};
+    n = kernels::TopKDotI8(level, mat, s.query.data(), k, ex, s.top.data());
+  } else {
+    const kernels::MatrixF32 mat{m.matrix(), m.rows(), m.dim(), m.stride()};
+    n = kernels::TopKDotF32(level, mat, s.query.data(), k, ex, s.top.data());
+  }
+  out->items_scored = m.rows();
+  out->items.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    out->items.push_back({std::string(m.ItemId(s.top[i].row)), s.top[i].score});
+  }
+}
+
+void Popular(ingest::Collector* collector, TenantIid tid, uint32_t k, int64_t now_ms,
+             const absl::flat_hash_set<std::string_view>& skip, Recommendation* out) {
+  out->strategy = Strategy::kPopular;
+  out->items = collector->popularity().Top(
+      tid, k, now_ms, [&](std::string_view item) { return skip.contains(item); });
+}
+
+}  // namespace
+
+std::string_view StrategyName(Strategy s) {
+  switch (s) {
+    case Strategy::kPersonalized: return "personalized";
+    case Strategy::kSimilar: return "similar";
+    case Strategy::kPopular: return "popular";
+  }
+  return "popular";
+}
+
+absl::StatusOr<Recommendation> Recommender::Recommend(const control::Tenant& tenant,
+                                                      const RecommendQuery& q) {
+  Recommendation out;
+  std::shared_ptr<const LiveModel> live = store_->Get(tenant);
+  const model::CompiledModel* m = live ? live->model.get() : nullptr;
+  if (live) out.model_version = live->version;
+
+  RECD_ASSIGN_OR_RETURN(std::vector<ingest::Event> events,
+                        collector_->UserEvents(tenant.iid, q.user,
+                                               m != nullptr ? m->history_len() : kDefaultWindow));
+  Scratch& s = ThreadScratch();
+  s.window.clear();
+  for (const auto& e : events) s.window.push_back({e.item, e.type, e.ts});
+
+  if (m != nullptr) {
+    s.query.resize(m->stride());
+    if (s.builder.Build(*m, s.window, q.context_items, q.now_ms, s.query.data())) {
+      out.strategy = Strategy::kPersonalized;
+      s.excluded.clear();
+      for (const std::string& id : q.exclude) {
+        if (auto row = m->FindRow(id)) s.excluded.push_back(*row);
+      }
+      if (q.exclude_seen) {
+        // Every window and context item, weighed or not (SPEC 7.1).
+        for (const auto& [row, w] : s.builder.weights()) s.excluded.push_back(row);
+      }
+      ScoreTopK(*m, q.k, s, &out);
+      return out;
+    }
+  }
+  absl::flat_hash_set<std::string_view> skip;
+  for (const std::string& id : q.exclude) skip.insert(id);
+  if (q.exclude_seen) {
+    for (const auto& e : s.window) skip.insert(e.item);
+    for (const std::string& id : q.context_items) skip.insert(id);
+  }
+  Popular(collector_, tenant.iid, q.k, q.now_ms, skip, &out);
+  return out;
+}
+
+absl::StatusOr<Recommendation> Recommender::Similar(const control::Tenant& tenant,
+                                                    std::string_view item, uint32_t k,
+                                                    int64_t now_ms) {
+  Recommendation out;
+  std::shared_ptr<const LiveModel> live = store_->Get(tenant);
+  if (live) {
+    out.model_version = live->version;
+    const model::CompiledModel& m = *live->model;
+    if (auto row = m.FindRow(item)) {
+      Scratch& s = ThreadScratch();
+      const float* y = m.Row(*row);
+      s.query.assign(y, y + m.stride());
+      s.excluded.assign(1, *row);
+      out.strategy = Strategy::kSimilar;
+      ScoreTopK(m, k, s, &out);
+      return out;
+    }
+  }
+  absl::flat_hash_set<std::string_view> skip;
+  skip.insert(item);
+  Popular(collector_, tenant.iid, k, now_ms, skip, &out);
+  return out;
+}
+
+}  // namespace recd::recommend

@@ -1,0 +1,444 @@
+// The model store and recommender through the real binary: upload, validation, versions,
+// activation and rollback under load, restart, isolation, and recommendations that follow
+// events ingested a moment before.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include "support/model_fixtures.h"
+#include "tests/integration/test_env.h"
+
+namespace recd::testing {
+namespace {
+
+namespace mt = recd::model::testing;
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class RecommendTest : public DaemonTest {
+ protected:
+  // Uploads a folder written by `spec` as a tar archive.
+  HttpResult Upload(const std::string& tenant, const std::string& version,
+                    const mt::FolderSpec& spec) {
+    mt::TempDir dir;
+    mt::WriteGoodFolder(dir.path(), spec);
+    return UploadTar(tenant, version, mt::TarOfFolder(dir.path(), "").Finish());
+  }
+  HttpResult UploadTar(const std::string& tenant, const std::string& version,
+                       const std::string& tar, const std::string& type = "application/x-tar") {
+    Headers h = Admin();
+    h.emplace_back("Content-Type", type);
+    return client_->Send("PUT", "/v1/admin/tenants/" + tenant + "/models/" + version, tar, h);
+  }
+  HttpResult Activate(const std::string& tenant, const std::string& version) {
+    return AdminCall("POST", "/v1/admin/tenants/" + tenant + "/models/" + version + "/activate");
+  }
+  std::string ActiveModel(const std::string& tenant) {
+    Json j(AdminCall("GET", "/v1/admin/tenants/" + tenant).body);
+    simdjson::dom::element v = j["tenant"]["active_model"];
+    return v.is_null() ? "" : Str(v);
+  }
+  HttpResult Recommend(const std::string& key, const std::string& body) {
+    return client_->Send("POST", "/v1/recommendations", body, Bearer(key));
+  }
+  void Ingest(const std::string& key, const std::string& user,
+              const std::vector<std::string>& items, const std::string& type = "view") {
+    std::string body = R"({"events":[)";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) body += ",";
+      body += R"({"user":")" + user + R"(","item":")" + items[i] + R"(","type":")" + type + "\"}";
+    }
+    body += "]}";
+    HttpResult r = client_->Send("POST", "/v1/events", body, Bearer(key));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  static std::vector<std::string> Items(const HttpResult& r) {
+    Json j(r.body);
+    std::vector<std::string> out;
+    for (auto e : j["items"].get_array()) out.push_back(Str(e["item"]));
+    return out;
+  }
+  static std::string Strategy(const HttpResult& r) { return Str(Json(r.body)["strategy"]); }
+
+  // The expected top-k of an item_embeddings/dot model with no decay: u = mean of the rows of
+  // `seen`, scored against every row in double, seen rows excluded, ties by lower row.
+  static std::vector<std::string> ExpectedTopK(const mt::FolderSpec& spec,
+                                               const std::vector<uint32_t>& seen, uint32_t k) {
+    std::vector<float> y = mt::RandomMatrix(spec.rows, spec.dim, spec.seed);
+    std::vector<double> u(spec.dim, 0.0);
+    for (uint32_t r : seen) {
+      for (uint32_t d = 0; d < spec.dim; ++d) u[d] += y[r * spec.dim + d] / seen.size();
+    }
+    std::vector<std::pair<double, uint32_t>> scored;
+    for (uint32_t r = 0; r < spec.rows; ++r) {
+      if (std::find(seen.begin(), seen.end(), r) != seen.end()) continue;
+      double s = 0;
+      for (uint32_t d = 0; d < spec.dim; ++d) s += u[d] * y[r * spec.dim + d];
+      scored.emplace_back(-s, r);
+    }
+    std::sort(scored.begin(), scored.end());
+    std::vector<std::string> ids = mt::MakeIds(spec.rows);
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < k && i < scored.size(); ++i) out.push_back(ids[scored[i].second]);
+    return out;
+  }
+};
+
+mt::FolderSpec Spec(uint32_t seed, uint32_t rows = 200, uint32_t dim = 24) {
+  mt::FolderSpec spec;
+  spec.rows = rows;
+  spec.dim = dim;
+  spec.seed = seed;
+  spec.extra = R"("half_life_s":0)";
+  return spec;
+}
+
+TEST_F(RecommendTest, UploadListActivateDeleteFollowTheSpec) {
+  Onboard("acme");
+  HttpResult r = Upload("acme", "v1", Spec(1));
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json m(r.body);
+  EXPECT_EQ(Str(m["model"]["version"]), "v1");
+  EXPECT_EQ(Str(m["model"]["kind"]), "item_embeddings");
+  EXPECT_EQ(Str(m["model"]["metric"]), "dot");
+  EXPECT_EQ(int64_t(m["model"]["dim"]), 24);
+  EXPECT_EQ(int64_t(m["model"]["items"]), 200);
+  EXPECT_GT(int64_t(m["model"]["bytes"]), 200 * 24 * 4);
+  EXPECT_EQ(Str(m["model"]["precision"]), "float32");
+  EXPECT_FALSE(bool(m["model"]["active"]));
+  EXPECT_EQ(ActiveModel("acme"), "") << "an upload does not activate";
+
+  EXPECT_EQ(Upload("acme", "v1", Spec(2)).status, 409) << "versions are immutable";
+  EXPECT_EQ(Upload("acme", "-bad", Spec(2)).status, 400);
+  EXPECT_EQ(Upload("nobody", "v1", Spec(2)).status, 404);
+  ASSERT_EQ(Upload("acme", "v2", Spec(2)).status, 201);
+
+  r = Activate("acme", "v1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(bool(Json(r.body)["model"]["active"]));
+  EXPECT_EQ(ActiveModel("acme"), "v1");
+  EXPECT_EQ(Activate("acme", "v1").status, 200) << "activating the active one is a no-op";
+  EXPECT_EQ(Activate("acme", "v9").status, 404);
+
+  r = AdminCall("GET", "/v1/admin/tenants/acme/models");
+  ASSERT_EQ(r.status, 200);
+  Json list(r.body);
+  std::map<std::string, bool> active;
+  for (auto e : list["models"].get_array()) active[Str(e["version"])] = bool(e["active"]);
+  EXPECT_EQ(active, (std::map<std::string, bool>{{"v1", true}, {"v2", false}}));
+
+  r = AdminCall("DELETE", "/v1/admin/tenants/acme/models/v1");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Str(Json(r.body)["error"]["code"]), "failed_precondition");
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme/models/v2").status, 204);
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme/models/v2").status, 204);
+  EXPECT_EQ(Activate("acme", "v2").status, 404);
+  EXPECT_EQ(ActiveModel("acme"), "v1");
+}
+
+TEST_F(RecommendTest, BadModelsAreRefusedByNameAndChangeNothing) {
+  Keys keys = Onboard("acme");
+  ASSERT_EQ(Upload("acme", "good", Spec(1)).status, 201);
+  ASSERT_EQ(Activate("acme", "good").status, 200);
+
+  struct Case {
+    std::string name;
+    std::function<void(const std::string&)> damage;  // edits a good folder
+    std::string expect;                               // in the error message
+  };
+  const std::vector<Case> cases = {
+      {"nan", [](const std::string& d) {
+         std::vector<float> v = mt::RandomMatrix(200, 24, 1);
+         v[17] = std::nanf("");
+         mt::WriteFile(d + "/item_embeddings.npy", mt::NpyBytes("<f4", false, {200, 24}, mt::F32Bytes(v)));
+       }, "item_embeddings.npy"},
+      {"shape", [](const std::string& d) {
+         mt::WriteFile(d + "/item_embeddings.npy",
+                       mt::NpyBytes("<f4", false, {200, 23}, mt::F32Bytes(mt::RandomMatrix(200, 23, 1))));
+       }, "item_embeddings.npy"},
+      {"dupes", [](const std::string& d) {
+         std::vector<std::string> ids = mt::MakeIds(200);
+         ids[5] = ids[6];
+         mt::WriteFile(d + "/items.txt", mt::ItemsText(ids));
+       }, "items.txt"},
+      {"unknown-field", [](const std::string& d) {
+         mt::WriteFile(d + "/manifest.json", mt::ManifestJson("item_embeddings", "dot", 24,
+                                                              "item_embeddings.npy", R"("colour":1)"));
+       }, "colour"},
+      {"big-endian", [](const std::string& d) {
+         mt::WriteFile(d + "/item_embeddings.npy",
+                       mt::NpyBytes(">f4", false, {200, 24}, mt::F32Bytes(mt::RandomMatrix(200, 24, 1))));
+       }, "item_embeddings.npy"},
+      {"truncated", [](const std::string& d) {
+         std::string npy = mt::ReadFile(d + "/item_embeddings.npy");
+         mt::WriteFile(d + "/item_embeddings.npy", npy.substr(0, npy.size() - 100));
+       }, "truncated"},
+  };
+  for (const Case& c : cases) {
+    mt::TempDir dir;
+    mt::WriteGoodFolder(dir.path(), Spec(1));
+    c.damage(dir.path());
+    HttpResult r = UploadTar("acme", "bad-" + c.name, mt::TarOfFolder(dir.path(), "").Finish());
+    EXPECT_EQ(r.status, 400) << c.name << ": " << r.body;
+    EXPECT_NE(r.body.find(c.expect), std::string::npos) << c.name << ": " << r.body;
+    EXPECT_EQ(Activate("acme", "bad-" + c.name).status, 404) << c.name;
+  }
+  // An archive that escapes its folder, and one cut short.
+  HttpResult r = UploadTar("acme", "evil", mt::TarBuilder().AddFile("../manifest.json", "{}").Finish());
+  EXPECT_EQ(r.status, 400) << r.body;
+  {
+    mt::TempDir dir;
+    mt::WriteGoodFolder(dir.path(), Spec(1));
+    std::string tar = mt::TarOfFolder(dir.path(), "").Finish();
+    r = UploadTar("acme", "cut", tar.substr(0, tar.size() / 2));
+    EXPECT_EQ(r.status, 400) << r.body;
+  }
+  EXPECT_EQ(UploadTar("acme", "text", "hello", "text/plain").status, 415);
+
+  Json list(AdminCall("GET", "/v1/admin/tenants/acme/models").body);
+  EXPECT_EQ(list["models"].get_array().size(), 1u) << "only the good version exists";
+  EXPECT_EQ(ActiveModel("acme"), "good");
+  r = client_->Send("GET", "/v1/recommendations?user=u1", "", Bearer(keys.server));
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(RecommendTest, RecommendationsFollowTheEventsJustIngested) {
+  Keys keys = Onboard("acme");
+  const mt::FolderSpec spec = Spec(7);
+  ASSERT_EQ(Upload("acme", "v1", spec).status, 201);
+
+  // No model yet: popular, model_version null, seen items excluded.
+  Ingest(keys.ingest, "other", {"sku-3", "sku-3", "sku-9"});
+  HttpResult r = Recommend(keys.server, R"({"user":"u1","k":5})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Strategy(r), "popular");
+  EXPECT_TRUE(Json(r.body)["model_version"].is_null());
+  EXPECT_EQ(Items(r), (std::vector<std::string>{"sku-3", "sku-9"}));
+  EXPECT_FALSE(Str(Json(r.body)["request_id"]).empty());
+
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  r = Recommend(keys.server, R"({"user":"u1","k":5})");
+  EXPECT_EQ(Strategy(r), "popular") << "no history yet";
+  EXPECT_EQ(Str(Json(r.body)["model_version"]), "v1");
+
+  Ingest(keys.ingest, "u1", {"sku-10", "sku-20"});
+  r = Recommend(keys.server, R"({"user":"u1","k":5})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Strategy(r), "personalized");
+  EXPECT_EQ(Items(r), ExpectedTopK(spec, {10, 20}, 5));
+
+  Ingest(keys.ingest, "u1", {"sku-30"});
+  r = client_->Send("GET", "/v1/recommendations?user=u1&k=5", "", Bearer(keys.server));
+  EXPECT_EQ(Items(r), ExpectedTopK(spec, {10, 20, 30}, 5)) << "the event a moment ago counts";
+
+  // exclude, context_items, exclude_seen=false.
+  std::vector<std::string> top = ExpectedTopK(spec, {10, 20, 30}, 6);
+  r = Recommend(keys.server, R"({"user":"u1","k":5,"exclude":[")" + top[0] + R"(","nope"]})");
+  EXPECT_EQ(Items(r), std::vector<std::string>(top.begin() + 1, top.end()));
+  r = Recommend(keys.server, R"({"user":"u2","k":5,"context_items":["sku-10","sku-20","sku-30"]})");
+  EXPECT_EQ(Items(r), ExpectedTopK(spec, {10, 20, 30}, 5)) << "context items count as events";
+  r = Recommend(keys.server, R"({"user":"u1","k":200,"exclude_seen":false})");
+  EXPECT_EQ(Items(r).size(), 200u);
+  r = Recommend(keys.server, R"({"user":"u1","k":1000})");
+  EXPECT_EQ(Items(r).size(), 197u) << "fewer than k is fine";
+
+  // Similar items: the item's own row, itself skipped; unknown item: popular minus itself.
+  r = client_->Send("GET", "/v1/items/sku-10/similar?k=3", "", Bearer(keys.server));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Strategy(r), "similar");
+  EXPECT_EQ(Items(r), ExpectedTopK(spec, {10}, 3));
+  r = client_->Send("GET", "/v1/items/sku-3x/similar?k=3", "", Bearer(keys.server));
+  EXPECT_EQ(Strategy(r), "popular");
+}
+
+TEST_F(RecommendTest, BadRequestsAreRefused) {
+  Keys keys = Onboard("acme");
+  auto code = [&](const HttpResult& r) { return Str(Json(r.body)["error"]["code"]); };
+  for (const std::string& body :
+       {std::string(R"({"k":5})"), std::string(R"({"user":"u1","k":0})"),
+        std::string(R"({"user":"u1","k":1001})"), std::string(R"({"user":"u1","k":"5"})"),
+        std::string(R"({"user":5})"), std::string(R"({"user":"u1","exclude":"a"})"),
+        std::string(R"({"user":"u1","exclude_seen":"yes"})"), std::string(R"({"user":"u1","kk":1})"),
+        std::string(R"({"user":"u1")"), std::string(R"({"user":""})")}) {
+    HttpResult r = Recommend(keys.server, body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+    EXPECT_EQ(code(r), "invalid_argument") << body;
+  }
+  std::string many = R"({"user":"u1","context_items":[)";
+  for (int i = 0; i < 101; ++i) many += (i ? ",\"i" : "\"i") + std::to_string(i) + "\"";
+  many += "]}";
+  EXPECT_EQ(Recommend(keys.server, many).status, 400);
+  EXPECT_EQ(client_->Send("GET", "/v1/recommendations?k=5", "", Bearer(keys.server)).status, 400);
+  EXPECT_EQ(client_->Send("GET", "/v1/recommendations?user=u1", "", Bearer(keys.ingest)).status, 403);
+  EXPECT_EQ(client_->Send("GET", "/v1/recommendations?user=u1").status, 401);
+  // max_k of the tenant.
+  ASSERT_EQ(AdminCall("PATCH", "/v1/admin/tenants/acme", R"({"quotas":{"max_k":20}})").status, 200);
+  HttpResult r = Recommend(keys.server, R"({"user":"u1","k":21})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("max_k"), std::string::npos) << r.body;
+}
+
+TEST_F(RecommendTest, TenantsNeverSeeEachOthersModels) {
+  Keys a = Onboard("shop-a");
+  Keys b = Onboard("shop-b");
+  ASSERT_EQ(Upload("shop-a", "v1", Spec(1)).status, 201);
+  ASSERT_EQ(Activate("shop-a", "v1").status, 200);
+  Ingest(a.ingest, "u1", {"sku-1"});
+  Ingest(b.ingest, "u1", {"sku-1"});
+  EXPECT_EQ(Strategy(Recommend(a.server, R"({"user":"u1"})")), "personalized");
+  HttpResult r = Recommend(b.server, R"({"user":"u1"})");
+  EXPECT_EQ(Strategy(r), "popular");
+  EXPECT_TRUE(Json(r.body)["model_version"].is_null());
+  EXPECT_EQ(Activate("shop-b", "v1").status, 404) << "shop-a's version is not shop-b's";
+  r = client_->Send("GET", "/v1/items/sku-2/similar", "", Bearer(b.server));
+  EXPECT_EQ(Strategy(r), "popular");
+  EXPECT_EQ(Items(r), std::vector<std::string>{"sku-1"}) << "only shop-b's own popularity";
+}
+
+TEST_F(RecommendTest, ActivationAndRollbackUnderLoadNeverFailOrMix) {
+  Keys keys = Onboard("acme");
+  const mt::FolderSpec s1 = Spec(1), s2 = Spec(2);
+  ASSERT_EQ(Upload("acme", "v1", s1).status, 201);
+  ASSERT_EQ(Upload("acme", "v2", s2).status, 201);
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  Ingest(keys.ingest, "u1", {"sku-4", "sku-8"});
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"v1", ExpectedTopK(s1, {4, 8}, 10)}, {"v2", ExpectedTopK(s2, {4, 8}, 10)}};
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0}, bad{0};
+  std::set<std::string> seen_versions;
+  std::thread reader([&] {
+    HttpClient c(daemon_.port());
+    while (!stop) {
+      HttpResult r = c.Send("GET", "/v1/recommendations?user=u1&k=10", "", Bearer(keys.server));
+      if (r.status != 200) {
+        ++bad;
+        continue;
+      }
+      Json j(r.body);
+      std::string v = Str(j["model_version"]);
+      seen_versions.insert(v);
+      if (Items(r) != expected.at(v)) ++bad;  // a response from one version only
+      ++served;
+    }
+  });
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(Activate("acme", i % 2 ? "v1" : "v2").status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(served.load(), 10);
+  EXPECT_EQ(seen_versions, (std::set<std::string>{"v1", "v2"}));
+}
+
+TEST_F(RecommendTest, RestartMapsTheActiveVersionAgain) {
+  Keys keys = Onboard("acme", "premium");
+  Keys std_keys = Onboard("small");
+  ASSERT_EQ(Upload("acme", "v1", Spec(3)).status, 201);
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  ASSERT_EQ(Upload("small", "v1", Spec(4)).status, 201);
+  ASSERT_EQ(Activate("small", "v1").status, 200);
+  Ingest(keys.ingest, "u1", {"sku-1"});
+  Ingest(std_keys.ingest, "u1", {"sku-1"});
+  const auto before = Items(Recommend(keys.server, R"({"user":"u1"})"));
+  RestartDaemon();
+  HttpResult r = Recommend(keys.server, R"({"user":"u1"})");
+  EXPECT_EQ(Strategy(r), "personalized");
+  EXPECT_EQ(Items(r), before);
+  EXPECT_EQ(Items(r), ExpectedTopK(Spec(3), {1}, 10));
+  EXPECT_EQ(Items(Recommend(std_keys.server, R"({"user":"u1"})")), ExpectedTopK(Spec(4), {1}, 10));
+}
+
+TEST_F(RecommendTest, OffboardingRemovesModels) {
+  Onboard("acme");
+  ASSERT_EQ(Upload("acme", "v1", Spec(1)).status, 201);
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  ASSERT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme").status, 204);
+  Keys keys = Onboard("acme");
+  Json list(AdminCall("GET", "/v1/admin/tenants/acme/models").body);
+  EXPECT_EQ(list["models"].get_array().size(), 0u);
+  EXPECT_EQ(Strategy(Recommend(keys.server, R"({"user":"u1"})")), "popular");
+}
+
+TEST_F(RecommendTest, ImpressionsRecordWhatWasServed) {
+  Keys keys = Onboard("acme");
+  ASSERT_EQ(Upload("acme", "v1", Spec(1)).status, 201);
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  Ingest(keys.ingest, "u1", {"sku-1"});
+  Headers h = Bearer(keys.server);
+  h.emplace_back("X-Request-Id", "req-42");
+  HttpResult r = client_->Send("GET", "/v1/recommendations?user=u1&k=3", "", h);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Str(Json(r.body)["request_id"]), "req-42");
+  r = client_->Send("GET", "/v1/impressions/export?from=0&to=9007199254740991", "",
+                    Bearer(keys.server));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/x-ndjson");
+  Json line(r.body.substr(0, r.body.find('\n')));
+  EXPECT_EQ(Str(line["request_id"]), "req-42");
+  EXPECT_EQ(Str(line["user"]), "u1");
+  EXPECT_EQ(line["items"].get_array().size(), 3u);
+  EXPECT_EQ(Str(line["model_version"]), "v1");
+  EXPECT_EQ(Str(line["strategy"]), "personalized");
+  Keys other = Onboard("other");
+  r = client_->Send("GET", "/v1/impressions/export?from=0&to=9007199254740991", "",
+                    Bearer(other.server));
+  EXPECT_EQ(r.body, "") << "another tenant's impressions are invisible";
+  EXPECT_EQ(client_->Send("GET", "/v1/impressions/export?from=0", "", Bearer(keys.server)).status, 400);
+}
+
+class PathImportTest : public RecommendTest {
+ protected:
+  void SetUp() override {
+    root_ = std::make_unique<mt::TempDir>();
+    outside_ = std::make_unique<mt::TempDir>();
+    const std::string config = root_->Sub("recd.toml");
+    mt::WriteFile(config, "model_root = \"" + root_->path() + "/models\"\n");
+    mt::MakeDirs(root_->path() + "/models");
+    StartDaemon({"--config", config});
+  }
+  HttpResult PutPath(const std::string& version, const std::string& path) {
+    Headers h = Admin();
+    h.emplace_back("Content-Type", "application/json");
+    return client_->Send("PUT", "/v1/admin/tenants/acme/models/" + version,
+                         R"({"path":")" + path + R"("})", h);
+  }
+  std::unique_ptr<mt::TempDir> root_, outside_;
+};
+
+TEST_F(PathImportTest, ImportsOnlyBelowTheModelRoot) {
+  Onboard("acme");
+  const std::string models = root_->path() + "/models";
+  mt::WriteGoodFolder(models + "/v7", Spec(1));
+  mt::WriteGoodFolder(outside_->path() + "/v8", Spec(1));
+  HttpResult r = PutPath("v7", models + "/v7");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(PutPath("rel", "v7").status, 201) << "relative to the root";
+  EXPECT_EQ(PutPath("out", outside_->path() + "/v8").status, 403);
+  EXPECT_EQ(PutPath("dots", models + "/../models/v7").status, 400);
+  EXPECT_EQ(PutPath("none", models + "/missing").status, 400);
+  // A folder inside the root whose file links outside it.
+  mt::MakeDirs(models + "/linked");
+  for (const char* f : {"manifest.json", "items.txt", "item_embeddings.npy"}) {
+    ASSERT_EQ(::symlink((outside_->path() + "/v8/" + f).c_str(), (models + "/linked/" + f).c_str()), 0);
+  }
+  EXPECT_EQ(PutPath("linked", models + "/linked").status, 403);
+  Json list(AdminCall("GET", "/v1/admin/tenants/acme/models").body);
+  EXPECT_EQ(list["models"].get_array().size(), 2u);
+}
+
+TEST_F(RecommendTest, PathImportIsOffWithoutModelRoot) {
+  Onboard("acme");
+  Headers h = Admin();
+  h.emplace_back("Content-Type", "application/json");
+  HttpResult r = client_->Send("PUT", "/v1/admin/tenants/acme/models/v1", R"({"path":"/tmp"})", h);
+  EXPECT_EQ(r.status, 403) << r.body;
+}
+
+}  // namespace
+}  // namespace recd::testing
