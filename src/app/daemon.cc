@@ -179,6 +179,7 @@ absl::Status Daemon::Init(const Config& config) {
   so.idle_timeout_ms = config.idle_timeout_ms;
   so.max_connections = static_cast<size_t>(config.max_connections);
   so.upload_dir = config.data_dir + "/uploads";
+  so.max_concurrent_uploads = static_cast<size_t>(config.max_concurrent_uploads);
   server_ = std::make_unique<http::HttpServer>(so, router_.get(), gatekeeper_.get(), &metrics_);
   RECD_RETURN_IF_ERROR(server_->Start());
   ready_ = true;

@@ -9,6 +9,8 @@
 
 #include "app/config.h"
 #include "app/daemon.h"
+#include "model/model_folder.h"
+#include "util/strings.h"
 #include "util/log.h"
 
 namespace {
@@ -24,6 +26,9 @@ constexpr char kUsage[] =
     "      Environment: RECD_ADMIN_TOKEN sets the admin token; RECD_SIMD_LEVEL forces\n"
     "      scalar|avx2|avx512 scoring kernels.\n"
     "      Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads tiers and limits.\n"
+    "  recd model check FOLDER [--max-model-bytes N]\n"
+    "      Validate a model folder offline with the same code and messages as an upload;\n"
+    "      exit 0 and a summary when the daemon would accept it, else exit 1 and the problem.\n"
     "  recd --version\n"
     "  recd --help\n";
 
@@ -100,6 +105,40 @@ int Serve(const ServeArgs& args) {
   return 0;
 }
 
+// `recd model check FOLDER`: a training pipeline checks its output before deploying it.
+int ModelCheck(const std::vector<std::string>& args) {
+  if (args.size() < 3 || args[1] != "check") return Fail("usage: recd model check FOLDER");
+  recd::model::ImportOptions options;
+  std::string folder;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--max-model-bytes" && i + 1 < args.size()) {
+      int64_t n = 0;
+      if (!recd::util::ParseInt(args[++i], &n) || n <= 0) {
+        return Fail("--max-model-bytes needs a positive integer");
+      }
+      options.max_model_bytes = static_cast<uint64_t>(n);
+    } else if (folder.empty() && args[i].rfind("--", 0) != 0) {
+      folder = args[i];
+    } else {
+      return Fail("unknown argument \"" + args[i] + "\" (see recd --help)");
+    }
+  }
+  if (folder.empty()) return Fail("usage: recd model check FOLDER");
+  recd::model::CheckResult result;
+  absl::Status st = recd::model::CheckModelFolder(folder, options, &result);
+  if (!st.ok()) {
+    std::fprintf(stderr, "recd: model %s refused: %s\n", folder.c_str(),
+                 std::string(st.message()).c_str());
+    return 1;
+  }
+  std::printf("ok: %s %s %s, dim %u, %u items, %llu bytes compiled\n",
+              std::string(recd::model::KindName(result.kind)).c_str(),
+              std::string(recd::model::MetricName(result.metric)).c_str(),
+              std::string(recd::model::PrecisionName(result.precision)).c_str(), result.dim,
+              result.items, static_cast<unsigned long long>(result.compiled_bytes));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,6 +151,7 @@ int main(int argc, char** argv) {
     std::printf("recd %s\n", RECD_VERSION);
     return 0;
   }
+  if (args[0] == "model") return ModelCheck(args);
   if (args[0] != "serve") return Fail("unknown command \"" + args[0] + "\" (see recd --help)");
   ServeArgs serve;
   for (size_t i = 1; i < args.size(); ++i) {

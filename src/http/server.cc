@@ -104,6 +104,7 @@ class HttpServer::Impl {
   std::atomic<size_t> in_flight_{0};
   std::atomic<uint64_t> next_request_id_{0};
   std::atomic<uint64_t> next_upload_{0};
+  std::atomic<size_t> active_uploads_{0};
   const std::string request_id_prefix_;
   metering::CounterFamily* requests_;
   metering::HistogramFamily* latency_;
@@ -121,7 +122,10 @@ class HttpServer::Impl {
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Impl* server) : stream_(std::move(socket)), server_(server) {}
-  ~Session() { server_->open_connections_.fetch_sub(1); }
+  ~Session() {
+    EndRequest();  // idempotent; covers every path that drops the connection
+    server_->open_connections_.fetch_sub(1);
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader,
@@ -220,6 +224,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         return Refuse(UnsupportedMediaTypeError(
             "model uploads take application/x-tar, application/gzip or application/json"));
       }
+      // Each staged upload holds a file in the data dir and a control thread: cap them.
+      if (server_->active_uploads_.fetch_add(1) >= server_->options_.max_concurrent_uploads) {
+        server_->active_uploads_.fetch_sub(1);
+        return Refuse(OverloadedError(util::StrCat("at most ",
+                                                   server_->options_.max_concurrent_uploads,
+                                                   " model uploads at once; retry later")));
+      }
+      counted_upload_ = true;
     }
 
     if (util::EqualsIgnoreCase(req_.Header("expect").value_or(""), "100-continue")) {
@@ -394,6 +406,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       ::unlink(req_.body_file.c_str());
       req_.body_file.clear();
     }
+    if (counted_upload_) {
+      counted_upload_ = false;
+      server_->active_uploads_.fetch_sub(1);
+    }
     if (counted_in_flight_) {
       counted_in_flight_ = false;
       server_->in_flight_.fetch_sub(1);
@@ -459,6 +475,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool keep_alive_ = true;
   bool counted_in_flight_ = false;
+  bool counted_upload_ = false;
   size_t drained_ = 0;
 };
 

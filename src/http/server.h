@@ -27,6 +27,7 @@ struct ServerOptions {
   int64_t idle_timeout_ms = 60'000;
   size_t max_connections = 4096;
   std::string upload_dir;  // where file bodies are streamed to
+  size_t max_concurrent_uploads = 2;  // more at once answer 503
 };
 
 class HttpServer {

@@ -1,7 +1,13 @@
 // The model store and recommender through the real binary: upload, validation, versions,
 // activation and rollback under load, restart, isolation, and recommendations that follow
 // events ingested a moment before.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <cmath>
 #include <set>
@@ -438,6 +444,73 @@ TEST_F(RecommendTest, PathImportIsOffWithoutModelRoot) {
   h.emplace_back("Content-Type", "application/json");
   HttpResult r = client_->Send("PUT", "/v1/admin/tenants/acme/models/v1", R"({"path":"/tmp"})", h);
   EXPECT_EQ(r.status, 403) << r.body;
+}
+
+class UploadLimitTest : public RecommendTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::make_unique<mt::TempDir>();
+    const std::string config = dir_->Sub("recd.toml");
+    mt::WriteFile(config, "max_concurrent_uploads = 1\n");
+    StartDaemon({"--config", config});
+  }
+  std::unique_ptr<mt::TempDir> dir_;
+};
+
+TEST_F(UploadLimitTest, UploadsBeyondTheLimitAre503) {
+  Onboard("acme");
+  // A first upload that stays in progress: headers and part of its body.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(daemon_.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string head = std::string("PUT /v1/admin/tenants/acme/models/slow HTTP/1.1\r\n") +
+                           "Host: x\r\nAuthorization: Bearer " + DaemonProcess::kAdminToken +
+                           "\r\nContent-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n" +
+                           std::string(512, '\0');
+  ASSERT_EQ(::write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  HttpResult r = Upload("acme", "v1", Spec(1));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(Str(Json(r.body)["error"]["code"]), "overloaded");
+  EXPECT_FALSE(r.Header("retry-after").empty());
+
+  ::close(fd);  // the abandoned upload frees its slot
+  int status = 0;
+  for (int i = 0; i < 50 && status != 201; ++i) {
+    client_->Close();
+    status = Upload("acme", "v1", Spec(1)).status;
+    if (status != 201) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status, 201);
+}
+
+// `recd model check FOLDER`: the upload's validation, offline, with the same messages.
+TEST(ModelCheckCommand, AcceptsGoodFoldersAndNamesTheProblemOfBadOnes) {
+  mt::TempDir dir;
+  mt::WriteGoodFolder(dir.Sub("good"), Spec(1));
+  mt::WriteGoodFolder(dir.Sub("bad"), Spec(1));
+  mt::WriteFile(dir.Sub("bad") + "/items.txt", mt::ItemsText(mt::MakeIds(199)));
+  auto run = [](const std::string& args, std::string* out) {
+    FILE* p = ::popen((std::string(RECD_BINARY) + " model check " + args + " 2>&1").c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+    return WEXITSTATUS(::pclose(p));
+  };
+  std::string out;
+  EXPECT_EQ(run(dir.Sub("good"), &out), 0) << out;
+  EXPECT_NE(out.find("ok: item_embeddings dot float32, dim 24, 200 items"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(run(dir.Sub("bad"), &out), 1) << out;
+  EXPECT_NE(out.find("items.txt"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(run(dir.Sub("good") + " --max-model-bytes 1000", &out), 1) << out;
+  out.clear();
+  EXPECT_EQ(run(dir.Sub("missing"), &out), 1) << out;
 }
 
 }  // namespace
