@@ -9,7 +9,9 @@
 #include "ingest/collector.h"
 #include "http/router.h"
 #include "metering/metrics.h"
+#include "metering/usage_meter.h"
 #include "sched/tier_config.h"
+#include "sched/token_bucket.h"
 #include "util/clock.h"
 
 namespace recd::http {
@@ -22,6 +24,11 @@ struct ApiServices {
   std::function<bool()> ready;  // storage open, models loaded, not draining
   ingest::Collector* collector = nullptr;
   int64_t max_future_skew_ms = 300'000;
+  // Tiers (issue 5): the events bucket is charged once a batch is parsed; usage is read by
+  // the admin usage route. Null in unit tests that do not need them.
+  sched::TenantLimiter* limiter = nullptr;
+  metering::UsageMeter* usage = nullptr;
+  bool metrics_require_admin = false;  // /metrics behind the admin token
 };
 
 // The limits a tenant runs under now: its tier's, with its overrides.
@@ -30,6 +37,8 @@ sched::Quotas EffectiveQuotas(const control::Tenant& tenant, const sched::TierTa
 void AddOpsRoutes(Router* router, const ApiServices& services);
 void AddAdminRoutes(Router* router, const ApiServices& services);
 void AddEventRoutes(Router* router, const ApiServices& services);
+// GET /v1/admin/tenants/{id}/usage; added by AddAdminRoutes.
+void AddUsageRoutes(Router* router, const ApiServices& services);
 
 // Renders {"id","name","tier","status","created","active_model","quotas","allowed_origins"}.
 std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers);

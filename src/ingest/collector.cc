@@ -4,10 +4,12 @@
 #include <chrono>
 #include <limits>
 
+#include "metering/usage_meter.h"
 #include "util/coding.h"
 #include "util/json_writer.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "util/text.h"
 
 namespace recd::ingest {
 namespace {
@@ -293,7 +295,7 @@ absl::Status Collector::ReserveSeq(uint64_t n, uint64_t* first) {
 }
 
 absl::Status Collector::Append(TenantIid tid, std::vector<Event>* events, bool sync,
-                               const Idempotent* idempotent) {
+                               const Idempotent* idempotent, const metering::UsageDelta* usage) {
   absl::ReaderMutexLock shared(&append_mu_);
   uint64_t seq = 0;
   RECD_RETURN_IF_ERROR(ReserveSeq(events->size(), &seq));
@@ -319,6 +321,7 @@ absl::Status Collector::Append(TenantIid tid, std::vector<Event>* events, bool s
     v.append(idempotent->answer);
     batch.Put(storage::Cf::kIdempotency, IdempotencyKey(tid, idempotent->key), v);
   }
+  if (usage != nullptr) metering::AddUsageMerges(&batch, tid, util::DayOfUnixMs(received), *usage);
   RECD_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/false));
   for (const Event& e : *events) popularity_.Add(tid, e.item, e.type, e.ts);
   {

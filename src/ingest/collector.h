@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ingest/event.h"
 #include "ingest/popularity.h"
+#include "metering/usage_delta.h"
 #include "storage/db.h"
 #include "util/clock.h"
 
@@ -89,8 +90,12 @@ class Collector {
   };
   // Stores the events (already validated; user/item/type/ts/request_id set) in one batch,
   // assigning received and seq. Returns after the WAL write, and after an fsync when `sync`.
+  // `usage` (events accepted/rejected, bytes) is merged into the tenant's usage of the day of
+  // `received` in the same batch, so billing is exact across crashes. `events` may be empty
+  // (a batch of rejected events still bills its rejections).
   absl::Status Append(TenantIid tid, std::vector<Event>* events, bool sync,
-                      const Idempotent* idempotent);
+                      const Idempotent* idempotent,
+                      const metering::UsageDelta* usage = nullptr);
 
   // Idempotency (SPEC 7.5). Begin: 409 if the same key is in flight; else the stored answer of
   // an earlier success within 24 h, or nullopt (then End must follow).
