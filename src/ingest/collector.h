@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -60,6 +61,33 @@ class WalSyncer {
   uint64_t requested_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// Commits write batches on one thread at the process's normal priority (SPEC 7.6). Pool
+// threads of lower tiers run niced; one that commits its own batch can become RocksDB's
+// write-group leader and, starved by the scheduler, hold every other tier's writes behind it.
+// Handing the batch to this thread (and waiting) keeps commits at nice 0. Construct it from a
+// nice-0 thread (threads inherit their creator's nice). Thread-safe.
+class PriorityWriter {
+ public:
+  explicit PriorityWriter(storage::Db* db);
+  ~PriorityWriter();
+  // Blocks until `batch` is in the WAL and memtable (no fsync). A caller that is not niced
+  // writes it itself.
+  absl::Status Write(storage::Batch& batch);
+
+ private:
+  struct Job {
+    storage::Batch* batch;
+    absl::Status status;
+    bool done = false;
+  };
+  void Run();
+  storage::Db* db_;
+  absl::Mutex mu_;
+  std::deque<Job*> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
@@ -128,6 +156,7 @@ class Collector {
   const CollectorOptions options_;
   Popularity popularity_;
   WalSyncer syncer_;
+  PriorityWriter writer_;
 
   // Appends hold it shared from key assignment until popularity is updated; a checkpoint holds
   // it exclusively, so that it sees every assigned key committed and counted.
