@@ -4,13 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
-#include "util/strings.h"
 #include "util/strings.h"
 #include "http/api.h"
 #include "util/crypto.h"
@@ -103,45 +103,79 @@ absl::Status Daemon::Init(const Config& config) {
   RECD_ASSIGN_OR_RETURN(collector_, ingest::Collector::Open(db_.get(), clock, retention_.get(),
                                                             collector_options));
   RECD_ASSIGN_OR_RETURN(models_, model::ModelRepository::Open(config.data_dir + "/models", clock));
+  usage_ = std::make_unique<metering::UsageMeter>(db_.get(), clock);
+  scheduler_ = std::make_unique<sched::TierScheduler>();
+  limiter_ = std::make_unique<sched::TenantLimiter>(clock);
+  scheduler_->SetTierLookup([registry = registry_.get()](TenantIid iid) -> std::optional<Tier> {
+    auto table = registry->Snapshot();
+    auto it = table->by_iid.find(iid);
+    if (it == table->by_iid.end()) return std::nullopt;
+    return it->second->tier;
+  });
   identity_ = std::make_unique<control::Identity>(registry_.get(), admin_token_);
 
   control_pool_ = std::make_unique<sched::WorkerPool>("control", config.control_threads, 64, 0);
-  const auto& standard = config.tiers.Get(Tier::kStandard);
-  request_pool_ = std::make_unique<sched::WorkerPool>("requests", standard.threads,
-                                                      standard.queue, 0);
   model_store_ = std::make_unique<recommend::ModelStore>(models_.get(), registry_.get(),
                                                         tiers_.get(), control_pool_.get());
   model_store_->LoadActive();  // before readiness: premium and enterprise models are mapped
   recommender_ = std::make_unique<recommend::Recommender>(model_store_.get(), collector_.get());
   impressions_ = std::make_unique<recommend::ImpressionLog>(db_.get(), retention_.get());
-  // Offboarding drops the tenant's in-memory state and model files too.
+
+  // Offboarding drops the tenant's in-memory state too: histories, popularity, its live model
+  // and model files, its dedicated pool (queued work still runs) and its buckets. Usage stays
+  // for billing.
   struct DropTenantState final : control::OffboardListener {
-    DropTenantState(ingest::Collector* c, model::ModelRepository* r, recommend::ModelStore* s)
-        : collector(c), repository(r), store(s) {}
     void OnOffboarded(TenantIid iid) override {
       collector->DropTenant(iid);
       store->Drop(iid);
       if (absl::Status st = repository->RemoveTenant(iid); !st.ok()) {
         RECD_LOG(Error) << "offboarded tenant " << iid << ": model files not removed: " << st;
       }
+      scheduler->Retire(iid);
+      limiter->Forget(iid);
     }
     ingest::Collector* collector;
     model::ModelRepository* repository;
     recommend::ModelStore* store;
+    sched::TierScheduler* scheduler;
+    sched::TenantLimiter* limiter;
   };
-  offboard_listener_ = std::make_unique<DropTenantState>(collector_.get(), models_.get(),
-                                                         model_store_.get());
+  auto listener = std::make_unique<DropTenantState>();
+  listener->collector = collector_.get();
+  listener->repository = models_.get();
+  listener->store = model_store_.get();
+  listener->scheduler = scheduler_.get();
+  listener->limiter = limiter_.get();
+  offboard_listener_ = std::move(listener);
   registry_->AddListener(offboard_listener_.get());
 
-  gatekeeper_ = std::make_unique<http::BasicGatekeeper>(identity_.get(), control_pool_.get(),
-                                                        request_pool_.get());
+  http::TieredGatekeeper::Deps deps;
+  deps.identity = identity_.get();
+  deps.control_pool = control_pool_.get();
+  deps.tiers = tiers_.get();
+  deps.scheduler = scheduler_.get();
+  deps.limiter = limiter_.get();
+  deps.usage = usage_.get();
+  deps.metrics = &metrics_;
+  gatekeeper_ = std::make_unique<http::TieredGatekeeper>(deps);
+  RelabelTenants();
 
   metrics_.AddGauge("recd_build_info", "Build information", {"version"},
                     [] { return std::vector<metering::GaugeSample>{{{RECD_VERSION}, 1}}; });
-  metrics_.AddGauge("recd_pool_queue_depth", "Queued requests per pool", {"pool"}, [this] {
+  metrics_.AddGauge("recd_pool_queue_depth", "Queued requests per pool", {"pool", "tier"},
+                    [this] {
+                      std::vector<metering::GaugeSample> out{
+                          {{control_pool_->name(), "control"},
+                           static_cast<double>(control_pool_->QueueDepth())}};
+                      for (const auto& p : scheduler_->Pools()) {
+                        out.push_back({{p.name, std::string(TierName(p.tier))},
+                                       static_cast<double>(p.queue_depth)});
+                      }
+                      return out;
+                    });
+  metrics_.AddGauge("recd_dedicated_pools", "Dedicated tenant pools alive", {}, [this] {
     return std::vector<metering::GaugeSample>{
-        {{control_pool_->name()}, static_cast<double>(control_pool_->QueueDepth())},
-        {{request_pool_->name()}, static_cast<double>(request_pool_->QueueDepth())}};
+        {{}, static_cast<double>(scheduler_->dedicated_pools())}};
   });
   metrics_.AddGauge("recd_tenants", "Registered tenants", {}, [this] {
     return std::vector<metering::GaugeSample>{
@@ -161,6 +195,9 @@ absl::Status Daemon::Init(const Config& config) {
   services.recommender = recommender_.get();
   services.impressions = impressions_.get();
   services.model_root = config.model_root;
+  services.limiter = limiter_.get();
+  services.usage = usage_.get();
+  services.metrics_require_admin = config.metrics_require_admin;
   router_ = std::make_unique<http::Router>();
   http::AddOpsRoutes(router_.get(), services);
   http::AddAdminRoutes(router_.get(), services);
@@ -195,10 +232,11 @@ void Daemon::Shutdown() {
   RECD_LOG(Info) << "shutting down: draining in-flight requests (grace "
                  << config_.shutdown_grace_s << " s)";
   if (server_) server_->Stop(config_.shutdown_grace_s * 1000);
-  if (request_pool_) request_pool_->Shutdown();
+  if (scheduler_) scheduler_->Shutdown();
   if (control_pool_) control_pool_->Shutdown();
   server_.reset();
   model_store_.reset();
+  if (usage_) usage_->Stop();  // the last second of request counters
   collector_.reset();  // final popularity checkpoint
   registry_.reset();
   db_.reset();  // flushes and closes RocksDB
@@ -208,8 +246,24 @@ void Daemon::Shutdown() {
 absl::Status Daemon::Reload(const Config& config) {
   tiers_->Set(config.tiers);
   config_.tiers = config.tiers;
-  RECD_LOG(Info) << "reloaded tiers and limits";
+  config_.max_tenant_labels = config.max_tenant_labels;
+  RelabelTenants();
+  RECD_LOG(Info) << "reloaded tiers and limits (pools are resized as their tenants next call)";
   return absl::OkStatus();
+}
+
+void Daemon::RelabelTenants() {
+  auto table = registry_->Snapshot();
+  std::vector<TenantIid> standard;
+  for (const auto& [iid, t] : table->by_iid) {
+    if (t->tier == Tier::kStandard) standard.push_back(iid);
+  }
+  // Internal ids are handed out in onboarding order and never reused.
+  std::sort(standard.begin(), standard.end());
+  if (standard.size() > static_cast<size_t>(config_.max_tenant_labels)) {
+    standard.resize(static_cast<size_t>(config_.max_tenant_labels));
+  }
+  gatekeeper_->SetLabelledTenants({standard.begin(), standard.end()});
 }
 
 Daemon::~Daemon() { Shutdown(); }

@@ -19,7 +19,10 @@
 #include "recommend/impressions.h"
 #include "recommend/model_store.h"
 #include "recommend/recommender.h"
+#include "metering/usage_meter.h"
 #include "sched/tier_config.h"
+#include "sched/tier_scheduler.h"
+#include "sched/token_bucket.h"
 #include "sched/worker_pool.h"
 #include "storage/db.h"
 
@@ -40,6 +43,9 @@ class Daemon {
  private:
   Daemon() = default;
   absl::Status Init(const Config& config);
+  // The standard tenants with their own metrics label: the first max_tenant_labels by
+  // onboarding order (SPEC 7.6); recomputed only at start and on SIGHUP.
+  void RelabelTenants();
 
   Config config_;
   std::string admin_token_;
@@ -54,12 +60,14 @@ class Daemon {
   std::unique_ptr<control::TenantRegistry> registry_;
   std::unique_ptr<control::Identity> identity_;
   std::unique_ptr<sched::WorkerPool> control_pool_;
-  std::unique_ptr<sched::WorkerPool> request_pool_;
   // After the pools: retired models are released on the control pool while it lives.
   std::unique_ptr<recommend::ModelStore> model_store_;
   std::unique_ptr<recommend::Recommender> recommender_;
   std::unique_ptr<recommend::ImpressionLog> impressions_;
-  std::unique_ptr<http::Gatekeeper> gatekeeper_;
+  std::unique_ptr<sched::TierScheduler> scheduler_;
+  std::unique_ptr<sched::TenantLimiter> limiter_;
+  std::unique_ptr<metering::UsageMeter> usage_;
+  std::unique_ptr<http::TieredGatekeeper> gatekeeper_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
   bool shut_down_ = false;

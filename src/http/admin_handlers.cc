@@ -326,6 +326,7 @@ void AddAdminRoutes(Router* router, const ApiServices& services) {
   add(Method::kGet, "/v1/admin/tenants/{id}/keys", "admin_key_list", BodyKind::kNone, ListKeys);
   add(Method::kDelete, "/v1/admin/tenants/{id}/keys/{key_id}", "admin_key_revoke",
       BodyKind::kNone, RevokeKey);
+  AddUsageRoutes(router, services);
 }
 
 }  // namespace recd::http

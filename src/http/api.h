@@ -13,7 +13,9 @@
 #include "recommend/impressions.h"
 #include "recommend/model_store.h"
 #include "recommend/recommender.h"
+#include "metering/usage_meter.h"
 #include "sched/tier_config.h"
+#include "sched/token_bucket.h"
 #include "util/clock.h"
 
 namespace recd::http {
@@ -31,6 +33,11 @@ struct ApiServices {
   recommend::Recommender* recommender = nullptr;
   recommend::ImpressionLog* impressions = nullptr;
   std::string model_root;  // folders importable with {"path": ...}; empty: none
+  // Tiers (issue 5): the events bucket is charged once a batch is parsed; usage is read by
+  // the admin usage route. Null in unit tests that do not need them.
+  sched::TenantLimiter* limiter = nullptr;
+  metering::UsageMeter* usage = nullptr;
+  bool metrics_require_admin = false;  // /metrics behind the admin token
 };
 
 // The limits a tenant runs under now: its tier's, with its overrides.
@@ -41,6 +48,8 @@ void AddAdminRoutes(Router* router, const ApiServices& services);
 void AddEventRoutes(Router* router, const ApiServices& services);
 void AddModelRoutes(Router* router, const ApiServices& services);
 void AddRecommendRoutes(Router* router, const ApiServices& services);
+// GET /v1/admin/tenants/{id}/usage; added by AddAdminRoutes.
+void AddUsageRoutes(Router* router, const ApiServices& services);
 
 // Renders {"id","name","tier","status","created","active_model","quotas","allowed_origins"}.
 std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers);

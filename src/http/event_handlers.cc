@@ -113,6 +113,11 @@ Response PostEvents(const ApiServices& s, Request& req, const CallContext& ctx) 
   absl::Status st =
       ParseEvents(req.body, &inputs, &errors, static_cast<size_t>(quotas.max_events_per_batch));
   if (!st.ok()) return ErrorResponse(st);
+  // Admission only checked that the bucket was positive; the batch pays its size now.
+  if (s.limiter != nullptr) {
+    s.limiter->Charge(tenant.iid, sched::TenantLimiter::Kind::kEvents, quotas.events_per_s,
+                      static_cast<double>(inputs.size()));
+  }
 
   const int64_t now = s.clock->NowMs();
   std::vector<ingest::Event> events;
@@ -140,33 +145,30 @@ Response PostEvents(const ApiServices& s, Request& req, const CallContext& ctx) 
 
   const TenantIid tid = tenant.iid;
   const bool sync = quotas.durability == sched::Durability::kPower;
+  // Event counters are billed in the same batch as the events (exact across crashes), so they
+  // stay out of r.usage; a replayed repeat is not billed at all (SPEC 7.5).
+  metering::UsageDelta billed;
+  billed.events_accepted = events.size();
+  billed.events_rejected = inputs.size() - events.size();
+  billed.bytes_ingested = req.body.size();
   Response r;
-  bool replayed = false;
   if (idem) {
     auto begun = s.collector->BeginIdempotent(tid, *idem);
     if (!begun.ok()) return ErrorResponse(begun.status());
     if (begun->has_value()) {
-      replayed = true;
       r = JsonResponse(200, std::move(**begun));
       r.headers.emplace_back("Idempotent-Replay", "true");
     } else {
       ingest::Collector::Idempotent record{std::string(*idem), answer};
-      st = s.collector->Append(tid, &events, sync, &record);
+      st = s.collector->Append(tid, &events, sync, &record, &billed);
       s.collector->EndIdempotent(tid, *idem);
       if (!st.ok()) return ErrorResponse(st);
       r = JsonResponse(200, std::move(answer));
     }
   } else {
-    if (!events.empty()) {
-      st = s.collector->Append(tid, &events, sync, nullptr);
-      if (!st.ok()) return ErrorResponse(st);
-    }
+    st = s.collector->Append(tid, &events, sync, nullptr, &billed);
+    if (!st.ok()) return ErrorResponse(st);
     r = JsonResponse(200, std::move(answer));
-  }
-  if (!replayed) {  // repeats are not billed (SPEC 7.5)
-    r.usage.events_accepted = events.size();
-    r.usage.events_rejected = inputs.size() - events.size();
-    r.usage.bytes_ingested = req.body.size();
   }
   if (auto origin = req.Header("origin")) {
     r.headers.emplace_back("Access-Control-Allow-Origin", std::string(*origin));

@@ -1,7 +1,9 @@
 #include "http/gatekeeper.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "http/error_response.h"
 #include "util/strings.h"
 
 namespace recd::http {
@@ -60,6 +62,141 @@ absl::StatusOr<Ticket> BasicGatekeeper::Admit(const Route& route, const Request&
     return OverloadedError(util::StrCat("pool ", ticket.pool->name(), " queue is full"));
   }
   return ticket;
+}
+
+namespace {
+
+constexpr std::string_view kTierLabels[kNumTiers] = {"standard", "premium", "enterprise"};
+
+// The client's X-Request-Timeout-Ms: nullopt when absent, InvalidArgument when malformed.
+absl::StatusOr<std::optional<int64_t>> ClientTimeoutMs(const Request& request) {
+  auto h = request.Header("x-request-timeout-ms");
+  if (!h) return std::optional<int64_t>();
+  int64_t ms = 0;
+  if (!util::ParseInt(util::StripWhitespace(*h), &ms) || ms < 1) {
+    return absl::InvalidArgumentError("X-Request-Timeout-Ms must be a positive integer");
+  }
+  return std::optional<int64_t>(ms);
+}
+
+}  // namespace
+
+TieredGatekeeper::TieredGatekeeper(Deps deps)
+    : deps_(deps), labelled_(std::make_shared<const absl::flat_hash_set<TenantIid>>()) {
+  requests_ = deps_.metrics->AddCounter(
+      "recd_tenant_requests_total", "Tenant requests answered, by tenant, tier and status",
+      {"tenant", "tier", "status"});
+  rejections_ = deps_.metrics->AddCounter(
+      "recd_tenant_rejections_total",
+      "Tenant requests refused by the scheduler, by reason (rate_limited, overloaded, deadline)",
+      {"tenant", "tier", "reason"});
+}
+
+void TieredGatekeeper::SetLabelledTenants(absl::flat_hash_set<TenantIid> iids) {
+  auto next = std::make_shared<const absl::flat_hash_set<TenantIid>>(std::move(iids));
+  absl::MutexLock lock(&labels_mu_);
+  labelled_ = std::move(next);
+}
+
+std::string TieredGatekeeper::LabelOf(const control::Tenant& tenant) const {
+  if (tenant.tier != Tier::kStandard) return tenant.id;
+  std::shared_ptr<const absl::flat_hash_set<TenantIid>> set;
+  {
+    absl::MutexLock lock(&labels_mu_);
+    set = labelled_;
+  }
+  return set->contains(tenant.iid) ? tenant.id : "_other";
+}
+
+void TieredGatekeeper::Count(const control::Tenant& tenant, int status, std::string_view reason) {
+  const std::string label = LabelOf(tenant);
+  const std::string tier(kTierLabels[static_cast<int>(tenant.tier)]);
+  requests_->Get({label, tier, std::to_string(status)})->Inc();
+  if (!reason.empty()) rejections_->Get({label, tier, std::string(reason)})->Inc();
+}
+
+absl::Status TieredGatekeeper::Refuse(const control::Tenant& tenant, absl::Status status,
+                                      std::string_view reason) {
+  const int code = HttpStatusFor(status);
+  Count(tenant, code, reason);
+  if (deps_.usage != nullptr) {
+    metering::UsageDelta refused;
+    refused.requests_refused = 1;
+    deps_.usage->Record(tenant.iid, refused);
+  }
+  return status;
+}
+
+absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request& request) {
+  Ticket ticket;
+  RECD_ASSIGN_OR_RETURN(ticket.ctx, Authorize(*deps_.identity, route, request));
+  if (route.auth == Auth::kAdmin || route.auth == Auth::kNone) {
+    // Admin routes are never rate limited (SPEC 7.6).
+    ticket.pool = deps_.control_pool;
+    ticket.tier_label = "control";
+    if (!route.on_io_thread && ticket.pool->QueueDepth() >= ticket.pool->capacity()) {
+      return OverloadedError("the control pool's queue is full");
+    }
+    return ticket;
+  }
+  const control::Tenant& tenant = *ticket.ctx.principal.tenant;
+  const auto table = deps_.tiers->Get();
+  const sched::TierSpec& spec = table->Get(tenant.tier);
+  const sched::Quotas quotas = tenant.overrides.ApplyTo(spec.quotas);
+
+  // 429: events pay their count once parsed; every other tenant route costs one request.
+  const bool events = route.method == Method::kPost && route.pattern == "/v1/events";
+  absl::Status rate =
+      events ? deps_.limiter->Admit(tenant.iid, sched::TenantLimiter::Kind::kEvents,
+                                    quotas.events_per_s, 0)
+             : deps_.limiter->Admit(tenant.iid, sched::TenantLimiter::Kind::kRequests,
+                                    quotas.recommendations_per_s, 1);
+  if (!rate.ok()) return Refuse(tenant, rate, "rate_limited");
+
+  auto timeout = ClientTimeoutMs(request);
+  if (!timeout.ok()) return timeout.status();
+
+  // 503: the tenant's own cap first (it protects its tier-mates), then its pool's queue.
+  std::shared_ptr<void> inflight = deps_.limiter->TryHold(tenant.iid, quotas.max_inflight);
+  if (!inflight) {
+    return Refuse(tenant,
+                  OverloadedError(util::StrCat("tenant holds max_inflight (", quotas.max_inflight,
+                                               ") requests already")),
+                  "overloaded");
+  }
+  std::shared_ptr<sched::WorkerPool> pool = deps_.scheduler->PoolFor(tenant.iid, spec);
+  if (!pool) return Refuse(tenant, OverloadedError("shutting down"), "overloaded");
+  if (pool->QueueDepth() >= pool->capacity()) {
+    return Refuse(tenant, OverloadedError(util::StrCat("pool ", pool->name(), " queue is full")),
+                  "overloaded");
+  }
+  int64_t deadline_ms = quotas.deadline_ms;
+  if (*timeout && **timeout < deadline_ms) deadline_ms = **timeout;
+  ticket.deadline_mono_ns = request.admitted_mono_ns + deadline_ms * 1'000'000;
+  ticket.pool = pool.get();
+  ticket.tier_label = kTierLabels[static_cast<int>(tenant.tier)];
+  // The ticket keeps the pool alive (a retired pool still runs what it was given) and holds
+  // the in-flight slot until the answer is sent.
+  ticket.hold = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<sched::WorkerPool>>>(
+      std::move(inflight), std::move(pool));
+  return ticket;
+}
+
+void TieredGatekeeper::Complete(const Ticket& ticket, int status,
+                                const metering::UsageDelta& usage, std::string_view reason) {
+  const control::Tenant* tenant = ticket.ctx.principal.tenant.get();
+  if (tenant == nullptr) return;  // admin and ops routes are not billed
+  const bool refused = status == 429 || status == 503;
+  if (refused && reason.empty()) reason = status == 429 ? "rate_limited" : "overloaded";
+  Count(*tenant, status, refused ? reason : std::string_view());
+  if (deps_.usage == nullptr) return;
+  if (refused) {
+    metering::UsageDelta d;
+    d.requests_refused = 1;
+    deps_.usage->Record(tenant->iid, d);
+  } else if (status >= 200 && status < 300) {
+    deps_.usage->Record(tenant->iid, usage);  // only served work is billed
+  }
 }
 
 }  // namespace recd::http

@@ -3,9 +3,16 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
+#include "absl/container/flat_hash_set.h"
 #include "control/identity.h"
 #include "http/router.h"
+#include "metering/metrics.h"
+#include "metering/usage_meter.h"
+#include "sched/tier_config.h"
+#include "sched/tier_scheduler.h"
+#include "sched/token_bucket.h"
 #include "sched/worker_pool.h"
 
 namespace recd::http {
@@ -17,12 +24,18 @@ struct Ticket {
   sched::WorkerPool* pool = nullptr;
   int64_t deadline_mono_ns = 0;  // 0: none
   std::shared_ptr<void> hold;
+  std::string_view tier_label;  // metrics label of the pool's tier ("control" for admin)
 };
 
 class Gatekeeper {
  public:
   virtual ~Gatekeeper() = default;
   virtual absl::StatusOr<Ticket> Admit(const Route& route, const Request& request) = 0;
+  // Told once per admitted request when its answer has been sent (server's I/O thread):
+  // bills `usage` for a 2xx answer, a refusal for 429/503. `reason` says why the server
+  // refused it after admission ("deadline", "overloaded"); empty otherwise.
+  virtual void Complete(const Ticket& /*ticket*/, int /*status*/,
+                        const metering::UsageDelta& /*usage*/, std::string_view /*reason*/) {}
 };
 
 // Issue-2 admission: admin routes run on the control pool, tenant routes on one shared pool.
@@ -38,6 +51,43 @@ class BasicGatekeeper final : public Gatekeeper {
   const control::Identity* identity_;
   sched::WorkerPool* control_pool_;
   sched::WorkerPool* request_pool_;
+};
+
+// Issue-5 admission (SPEC 7.4 order, 7.6): after credentials, the tenant's request or events
+// bucket (429), its in-flight cap and its pool's queue (503), then the deadline. Tenant work
+// runs on the pool the TierScheduler assigns; admin work on the control pool. Refusals after
+// authentication are billed as requests_refused and counted per tenant and reason.
+class TieredGatekeeper final : public Gatekeeper {
+ public:
+  struct Deps {
+    const control::Identity* identity = nullptr;
+    sched::WorkerPool* control_pool = nullptr;
+    const sched::TierTableHolder* tiers = nullptr;
+    sched::TierScheduler* scheduler = nullptr;
+    sched::TenantLimiter* limiter = nullptr;
+    metering::UsageMeter* usage = nullptr;  // may be null (no billing)
+    metering::MetricsRegistry* metrics = nullptr;
+  };
+  explicit TieredGatekeeper(Deps deps);
+
+  absl::StatusOr<Ticket> Admit(const Route& route, const Request& request) override;
+  void Complete(const Ticket& ticket, int status, const metering::UsageDelta& usage,
+                std::string_view reason) override;
+
+  // The standard tenants that get their own metrics label; set at start and on SIGHUP only
+  // (SPEC 7.6). Premium and enterprise tenants are always labelled; the rest are "_other".
+  void SetLabelledTenants(absl::flat_hash_set<TenantIid> iids);
+  std::string LabelOf(const control::Tenant& tenant) const;
+
+ private:
+  absl::Status Refuse(const control::Tenant& tenant, absl::Status status, std::string_view reason);
+  void Count(const control::Tenant& tenant, int status, std::string_view reason);
+
+  Deps deps_;
+  metering::CounterFamily* requests_;
+  metering::CounterFamily* rejections_;
+  mutable absl::Mutex labels_mu_;
+  std::shared_ptr<const absl::flat_hash_set<TenantIid>> labelled_ ABSL_GUARDED_BY(labels_mu_);
 };
 
 // Credentials and permission only (shared by gatekeepers): 401/403 as the SPEC orders them.

@@ -14,7 +14,9 @@ void AddOpsRoutes(Router* router, const ApiServices& services) {
                       if (!ready()) return ErrorResponse(NotReadyError("not ready"));
                       return JsonResponse(200, R"({"status":"ready"})");
                     }});
-  router->Add(Route{Method::kGet, "/metrics", "metrics", Auth::kNone, BodyKind::kNone, true,
+  router->Add(Route{Method::kGet, "/metrics", "metrics",
+                    services.metrics_require_admin ? Auth::kAdmin : Auth::kNone, BodyKind::kNone,
+                    true,
                     [metrics = services.metrics](Request&, const CallContext&) {
                       Response r;
                       r.content_type = "text/plain; version=0.0.4";

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,7 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include "util/strings.h"
 #include "util/strings.h"
 #include "absl/synchronization/mutex.h"
 #include "http/error_response.h"
@@ -61,6 +61,13 @@ std::string_view MediaType(std::string_view content_type) {
 
 int64_t MonoNs() { return util::SystemClock::Get().MonotonicNs(); }
 
+// CPU time of the calling thread: what a handler cost its pool thread (billed as cpu_ms).
+int64_t ThreadCpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -79,6 +86,12 @@ class HttpServer::Impl {
     latency_ = metrics->AddHistogram("recd_http_request_duration_seconds",
                                      "Time from headers read to answer written, by route",
                                      {"route"});
+    queue_wait_ = metrics->AddHistogram("recd_queue_wait_seconds",
+                                        "Time a request waited in its pool's queue, by tier",
+                                        {"tier"});
+    tier_latency_ = metrics->AddHistogram(
+        "recd_tier_request_duration_seconds",
+        "Time from headers read to answer written for admitted requests, by tier", {"tier"});
     metrics->AddGauge("recd_http_open_connections", "Open client connections", {}, [this] {
       return std::vector<metering::GaugeSample>{
           {{}, static_cast<double>(open_connections_.load())}};
@@ -108,6 +121,8 @@ class HttpServer::Impl {
   const std::string request_id_prefix_;
   metering::CounterFamily* requests_;
   metering::HistogramFamily* latency_;
+  metering::HistogramFamily* queue_wait_;
+  metering::HistogramFamily* tier_latency_;
 
   absl::Mutex sessions_mu_;
   std::vector<std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(sessions_mu_);
@@ -294,18 +309,32 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     if (route_->on_io_thread) return Write(route_->handler(req_, ticket_.ctx));
     auto self = shared_from_this();
-    bool queued = ticket_.pool->TrySubmit([self] {
-      Response response;
-      if (self->req_.deadline_mono_ns != 0 && MonoNs() > self->req_.deadline_mono_ns) {
-        response = ErrorResponse(OverloadedError("the request's deadline passed before it ran"));
-      } else {
-        response = self->route_->handler(self->req_, self->ticket_.ctx);
+    const int64_t queued_at = MonoNs();
+    bool queued = ticket_.pool->TrySubmit([self, queued_at] {
+      const int64_t started = MonoNs();
+      if (!self->ticket_.tier_label.empty()) {
+        self->server_->queue_wait_->Get({std::string(self->ticket_.tier_label)})
+            ->Observe(static_cast<double>(started - queued_at) * 1e-9);
       }
-      net::post(self->stream_.get_executor(), [self, r = std::move(response)]() mutable {
+      Response response;
+      std::string_view reason;
+      if (self->req_.deadline_mono_ns != 0 && started > self->req_.deadline_mono_ns) {
+        response = ErrorResponse(OverloadedError("the request's deadline passed before it ran"));
+        reason = "deadline";
+      } else {
+        const int64_t cpu_before = ThreadCpuNs();
+        response = self->route_->handler(self->req_, self->ticket_.ctx);
+        response.usage.cpu_ns += static_cast<uint64_t>(ThreadCpuNs() - cpu_before);
+      }
+      net::post(self->stream_.get_executor(), [self, r = std::move(response), reason]() mutable {
+        self->refusal_ = reason;
         self->Write(std::move(r));
       });
     });
-    if (!queued) Write(ErrorResponse(OverloadedError("the pool's queue is full")));
+    if (!queued) {
+      refusal_ = "overloaded";
+      Write(ErrorResponse(OverloadedError("the pool's queue is full")));
+    }
   }
 
   // An answer decided before the body was read: send it and close without reading the body.
@@ -328,6 +357,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(!close);
     res->prepare_payload();
     Observe(r.status);
+    SetCompletion(r);
     stream_.expires_after(std::chrono::milliseconds(server_->options_.read_timeout_ms));
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
@@ -345,6 +375,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(!close);
     res->chunked(true);
     Observe(r.status);
+    SetCompletion(r);
     stream_body_ = std::move(r.stream);
     auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*res);
     stream_.expires_after(std::chrono::milliseconds(server_->options_.read_timeout_ms));
@@ -360,8 +391,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     auto produce = [self, close] {
       auto chunk = std::make_shared<std::string>();
+      const int64_t cpu_before = ThreadCpuNs();
       absl::StatusOr<bool> more = self->stream_body_(chunk.get());
-      net::post(self->stream_.get_executor(), [self, chunk, more, close] {
+      const auto cpu = static_cast<uint64_t>(ThreadCpuNs() - cpu_before);
+      net::post(self->stream_.get_executor(), [self, chunk, more, close, cpu] {
+        self->completion_usage_.cpu_ns += cpu;
         if (!more.ok()) {
           // Headers are gone already: the only honest signal left is an aborted stream.
           RECD_LOG(Error) << "stream " << self->req_.request_id << " failed: " << more.status();
@@ -399,7 +433,20 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     ReadHeader();
   }
 
+  // What the gatekeeper is told once the answer is out (billing, per-tenant metrics).
+  void SetCompletion(const Response& r) {
+    has_completion_ = true;
+    completion_status_ = r.status;
+    completion_usage_ = r.usage;
+  }
+
   void EndRequest() {
+    if (has_completion_) {
+      has_completion_ = false;
+      server_->gatekeeper_->Complete(ticket_, completion_status_, completion_usage_, refusal_);
+    }
+    refusal_ = {};
+    completion_usage_ = {};
     ticket_ = Ticket{};  // releases in-flight accounting
     if (!req_.body_file.empty()) {
       // A handler moves the staged upload away when it keeps it; whatever is left is garbage.
@@ -419,8 +466,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Observe(int status) {
     const std::string route = route_ != nullptr ? route_->name : "unmatched";
     server_->requests_->Get({route, std::to_string(status)})->Inc();
-    server_->latency_->Get({route})->Observe(static_cast<double>(MonoNs() - req_.admitted_mono_ns) *
-                                             1e-9);
+    const double seconds = static_cast<double>(MonoNs() - req_.admitted_mono_ns) * 1e-9;
+    server_->latency_->Get({route})->Observe(seconds);
+    if (!ticket_.tier_label.empty()) {
+      server_->tier_latency_->Get({std::string(ticket_.tier_label)})->Observe(seconds);
+    }
   }
 
   // Half-close, then drain what the client still sends for a moment, so that it reads our
@@ -477,6 +527,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   bool counted_in_flight_ = false;
   bool counted_upload_ = false;
   size_t drained_ = 0;
+  bool has_completion_ = false;
+  int completion_status_ = 0;
+  metering::UsageDelta completion_usage_;
+  std::string_view refusal_;  // static strings only: "deadline", "overloaded"
 };
 
 absl::Status HttpServer::Impl::Start() {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ingest/event.h"
 #include "ingest/popularity.h"
+#include "metering/usage_delta.h"
 #include "storage/db.h"
 #include "util/clock.h"
 
@@ -63,6 +65,33 @@ class WalSyncer {
   std::thread thread_;
 };
 
+// Commits write batches on one thread at the process's normal priority (SPEC 7.6). Pool
+// threads of lower tiers run niced; one that commits its own batch can become RocksDB's
+// write-group leader and, starved by the scheduler, hold every other tier's writes behind it.
+// Handing the batch to this thread (and waiting) keeps commits at nice 0. Construct it from a
+// nice-0 thread (threads inherit their creator's nice). Thread-safe.
+class PriorityWriter {
+ public:
+  explicit PriorityWriter(storage::Db* db);
+  ~PriorityWriter();
+  // Blocks until `batch` is in the WAL and memtable (no fsync). A caller that is not niced
+  // writes it itself.
+  absl::Status Write(storage::Batch& batch);
+
+ private:
+  struct Job {
+    storage::Batch* batch;
+    absl::Status status;
+    bool done = false;
+  };
+  void Run();
+  storage::Db* db_;
+  absl::Mutex mu_;
+  std::deque<Job*> queue_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 class ExportCursor {
  public:
   // Appends NDJSON lines to `out`, about `budget` bytes more; false once the range is done.
@@ -89,8 +118,12 @@ class Collector {
   };
   // Stores the events (already validated; user/item/type/ts/request_id set) in one batch,
   // assigning received and seq. Returns after the WAL write, and after an fsync when `sync`.
+  // `usage` (events accepted/rejected, bytes) is merged into the tenant's usage of the day of
+  // `received` in the same batch, so billing is exact across crashes. `events` may be empty
+  // (a batch of rejected events still bills its rejections).
   absl::Status Append(TenantIid tid, std::vector<Event>* events, bool sync,
-                      const Idempotent* idempotent);
+                      const Idempotent* idempotent,
+                      const metering::UsageDelta* usage = nullptr);
 
   // Idempotency (SPEC 7.5). Begin: 409 if the same key is in flight; else the stored answer of
   // an earlier success within 24 h, or nullopt (then End must follow).
@@ -123,6 +156,7 @@ class Collector {
   const CollectorOptions options_;
   Popularity popularity_;
   WalSyncer syncer_;
+  PriorityWriter writer_;
 
   // Appends hold it shared from key assignment until popularity is updated; a checkpoint holds
   // it exclusively, so that it sees every assigned key committed and counted.

@@ -1,6 +1,8 @@
 // One request's contribution to a tenant's billed usage (SPEC 7.6). Handlers fill what they
-// know (events, items scored); the server adds CPU time and refusals and hands the whole to
-// the usage meter when the answer is sent.
+// know (recommendations, similar, items scored); the server adds the handler's pool-thread CPU
+// time and, for a 2xx answer, hands the whole to the usage meter when the answer is sent (a
+// 429/503 bills only requests_refused). Event counters are the exception: POST /v1/events
+// writes them in the events' own RocksDB batch (exact across crashes) and leaves them zero here.
 #pragma once
 
 #include <cstdint>

@@ -309,6 +309,9 @@ TEST_F(RecommendTest, ActivationAndRollbackUnderLoadNeverFailOrMix) {
   ASSERT_EQ(Upload("acme", "v1", s1).status, 201);
   ASSERT_EQ(Upload("acme", "v2", s2).status, 201);
   ASSERT_EQ(Activate("acme", "v1").status, 200);
+  // The reader runs flat out: lift the standard tier's rate limit, which is not under test.
+  ASSERT_EQ(AdminCall("PATCH", "/v1/admin/tenants/acme",
+                      R"({"quotas":{"recommendations_per_s":1000000}})").status, 200);
   Ingest(keys.ingest, "u1", {"sku-4", "sku-8"});
   const std::map<std::string, std::vector<std::string>> expected = {
       {"v1", ExpectedTopK(s1, {4, 8}, 10)}, {"v2", ExpectedTopK(s2, {4, 8}, 10)}};

@@ -1,0 +1,416 @@
+// Tiers through the real binary: rate limits (429), full queues and in-flight caps (503),
+// deadlines, live tier changes, usage metering, SIGHUP reloads and metrics labels.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "tests/integration/test_env.h"
+
+namespace recd::testing {
+namespace {
+
+std::string Ev(const std::string& user, const std::string& item) {
+  return R"({"user":")" + user + R"(","item":")" + item + R"(","type":"view"})";
+}
+
+std::string Batch(int n, const std::string& user = "u1", int bad = 0) {
+  std::string b = R"({"events":[)";
+  for (int i = 0; i < n + bad; ++i) {
+    if (i) b += ",";
+    b += i < n ? Ev(user, "item-" + std::to_string(i)) : Ev("", "bad");
+  }
+  return b + "]}";
+}
+
+std::string Today(int offset_days = 0) {
+  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(offset_days) * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// A connection driven by hand: headers now, the body later (deadlines, in-flight holds).
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  }
+  ~RawConnection() { ::close(fd_); }
+  void Send(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  // Reads until the peer closes or the Content-Length body is complete; returns it all.
+  std::string ReadAnswer() {
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      size_t head = in.find("\r\n\r\n");
+      if (head != std::string::npos) {
+        size_t cl = in.find("Content-Length: ");
+        if (cl != std::string::npos && cl < head &&
+            in.size() >= head + 4 + std::stoul(in.substr(cl + 16))) {
+          return in;
+        }
+      }
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return in;
+      in.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class Tiers : public DaemonTest {
+ protected:
+  void SetUp() override {}  // each test starts the daemon with its own config
+
+  void StartWith(const std::string& toml) {
+    config_path_ = daemon_.data_dir() + ".toml";
+    std::ofstream(config_path_) << toml;
+    args_ = {"--config", config_path_};
+    StartDaemon(args_);
+  }
+  void Restart() {
+    client_.reset();
+    ASSERT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+    StartDaemon(args_);
+  }
+  void Reload(const std::string& toml) {
+    std::ofstream(config_path_, std::ios::trunc) << toml;
+    const size_t before = daemon_.Log().size();
+    ::kill(daemon_.pid(), SIGHUP);
+    for (int i = 0; i < 200; ++i) {
+      std::string log = daemon_.Log().substr(before);
+      if (log.find("reload") != std::string::npos || log.find("refused") != std::string::npos) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "no reload in the log";
+  }
+  HttpResult Patch(const std::string& id, const std::string& body) {
+    HttpResult r = AdminCall("PATCH", "/v1/admin/tenants/" + id, body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r;
+  }
+  Json Usage(const std::string& id, const std::string& from, const std::string& to,
+             int expect = 200) {
+    HttpResult r = AdminCall("GET", "/v1/admin/tenants/" + id + "/usage?from=" + from + "&to=" + to);
+    EXPECT_EQ(r.status, expect) << r.body;
+    return Json(r.status == 200 ? r.body : "{}");
+  }
+
+  std::string config_path_;
+  std::vector<std::string> args_;
+};
+
+int64_t Day(Json& j, int index, const char* field) {
+  return int64_t(simdjson::dom::array(j["days"]).at(static_cast<size_t>(index))[field]);
+}
+
+TEST_F(Tiers, RequestBucketAnswers429WithRetryAfterAndRefills) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  Patch("acme", R"({"quotas":{"recommendations_per_s":2}})");
+  const auto h = Bearer(k.server);
+  // Two tokens, refilling continuously: the bucket admits while positive, so the third or
+  // fourth quick request is the first one refused.
+  HttpResult refused;
+  int served = 0;
+  for (int i = 0; i < 6; ++i) {
+    refused = client_->Send("GET", "/v1/users/u1/events", "", h);
+    if (refused.status != 200) break;
+    ++served;
+  }
+  EXPECT_GE(served, 2);
+  EXPECT_LE(served, 3);
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  Json j(refused.body);
+  EXPECT_EQ(Str(j["error"]["code"]), "rate_limited");
+  const int64_t retry_ms = int64_t(j["error"]["retry_after_ms"]);
+  EXPECT_GE(retry_ms, 1);
+  EXPECT_LE(retry_ms, 1000);
+  EXPECT_GE(std::stoi(refused.Header("retry-after")), 1);
+  // Admin routes are never limited.
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms + 20));
+  EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", h).status, 200);
+}
+
+TEST_F(Tiers, EventBucketChargesTheBatchSizeAfterParsing) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  Patch("acme", R"({"quotas":{"events_per_s":10}})");
+  const auto h = Bearer(k.ingest);
+  // One positive token admits a batch of 30: the bucket goes 20 into debt, 2 s at 10/s.
+  EXPECT_EQ(client_->Send("POST", "/v1/events", Batch(30), h).status, 200);
+  HttpResult refused = client_->Send("POST", "/v1/events", Batch(1), h);
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  const int64_t retry_ms = int64_t(Json(refused.body)["error"]["retry_after_ms"]);
+  EXPECT_GT(retry_ms, 1500);
+  EXPECT_LE(retry_ms, 2001);
+  EXPECT_GE(std::stoi(refused.Header("retry-after")), 2);
+  // Recommendations have their own bucket.
+  EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server)).status, 200);
+}
+
+TEST_F(Tiers, FullQueueAnswers503WithRetryAfterOne) {
+  StartWith(R"(
+[tiers.standard]
+threads = 1
+queue = 1
+events_per_s = 1000000.0
+max_inflight = 1000
+)");
+  Keys k = Onboard("acme");
+  const std::string body = Batch(1000);
+  std::atomic<int> ok{0}, overloaded{0}, other{0};
+  std::mutex mu;
+  HttpResult sample;
+  for (int round = 0; round < 20 && overloaded.load() == 0; ++round) {
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 16; ++c) {
+      clients.emplace_back([&] {
+        HttpClient client(daemon_.port());
+        for (int i = 0; i < 4; ++i) {
+          HttpResult r = client.Send("POST", "/v1/events", body, Bearer(k.ingest));
+          if (r.status == 200) {
+            ++ok;
+          } else if (r.status == 503) {
+            ++overloaded;
+            std::lock_guard<std::mutex> lock(mu);
+            sample = r;
+          } else {
+            ++other;
+          }
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+  }
+  EXPECT_GT(ok.load(), 0);
+  ASSERT_GT(overloaded.load(), 0) << "a 1-thread pool with a 1-slot queue never filled";
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(sample.Header("retry-after"), "1");
+  EXPECT_EQ(Str(Json(sample.body)["error"]["code"]), "overloaded");
+  // Every refusal is billed as refused, and only the served batches as events.
+  Json u = Usage("acme", Today(), Today());
+  EXPECT_EQ(Day(u, 0, "requests_refused"), overloaded.load());
+  EXPECT_EQ(Day(u, 0, "events_accepted"), ok.load() * 1000);
+}
+
+TEST_F(Tiers, InFlightCapRefusesFromTheHeaders) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  Patch("acme", R"({"quotas":{"max_inflight":1}})");
+  // The first request is admitted and holds the tenant's only slot while its body is awaited.
+  RawConnection slow(daemon_.port());
+  const std::string body = Batch(1);
+  slow.Send("POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + k.ingest +
+            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  HttpResult refused = client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.Header("retry-after"), "1");
+  slow.Send(body);
+  EXPECT_NE(slow.ReadAnswer().find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server)).status, 200);
+}
+
+TEST_F(Tiers, WorkNotStartedBeforeTheDeadlineIs503) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  const std::string body = Batch(1);
+  RawConnection c(daemon_.port());
+  // The deadline runs from when the headers were read; the body comes too late.
+  c.Send("POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + k.ingest +
+         "\r\nX-Request-Timeout-Ms: 20\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  c.Send(body);
+  std::string answer = c.ReadAnswer();
+  EXPECT_NE(answer.find("HTTP/1.1 503"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"overloaded\""), std::string::npos) << answer;
+  // Nothing was stored; a timely request with the header is served.
+  auto h = Bearer(k.server);
+  HttpResult events = client_->Send("GET", "/v1/users/u1/events", "", h);
+  EXPECT_EQ(events.body, R"({"user":"u1","events":[]})");
+  h.emplace_back("X-Request-Timeout-Ms", "5000");
+  EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", h).status, 200);
+  h.back().second = "soon";
+  EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", h).status, 400);
+  Json u = Usage("acme", Today(), Today());
+  EXPECT_EQ(Day(u, 0, "requests_refused"), 1);
+  EXPECT_EQ(Day(u, 0, "events_accepted"), 0);
+  HttpResult metrics = client_->Send("GET", "/metrics");
+  EXPECT_NE(metrics.body.find(R"(reason="deadline")"), std::string::npos);
+}
+
+TEST_F(Tiers, TierChangeUnderLoadLosesNoRequest) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  Patch("acme", R"({"quotas":{"recommendations_per_s":1000000,"events_per_s":1000000}})");
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient client(daemon_.port());
+      while (!stop.load()) {
+        HttpResult r = c % 2 == 0
+                           ? client.Send("GET", "/v1/users/u1/events", "", Bearer(k.server))
+                           : client.Send("POST", "/v1/events", Batch(5), Bearer(k.ingest));
+        (r.status == 200 ? served : failed)++;
+      }
+    });
+  }
+  for (const char* tier : {"premium", "enterprise", "standard", "premium", "standard"}) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    Patch("acme", std::string(R"({"tier":")") + tier + "\"}");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(served.load(), 50);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_F(Tiers, UsageEqualsTheWorkloadSurvivesRestartAndOffboarding) {
+  StartWith("");
+  Keys a = Onboard("acme");
+  Keys b = Onboard("bolt");
+  Patch("acme", R"({"quotas":{"recommendations_per_s":3}})");
+  uint64_t bytes = 0;
+  for (auto [n, bad] : std::vector<std::pair<int, int>>{{4, 1}, {10, 0}, {0, 2}}) {
+    std::string body = Batch(n, "u1", bad);
+    bytes += body.size();
+    ASSERT_EQ(client_->Send("POST", "/v1/events", body, Bearer(a.ingest)).status, 200);
+  }
+  int refused = 0;
+  for (int i = 0; i < 6; ++i) {
+    refused += client_->Send("GET", "/v1/users/u1/events", "", Bearer(a.server)).status == 429;
+  }
+  EXPECT_GE(refused, 2);
+  ASSERT_EQ(client_->Send("POST", "/v1/events", Batch(7, "z"), Bearer(b.ingest)).status, 200);
+  // A bad request is neither served nor refused: not billed.
+  EXPECT_EQ(client_->Send("POST", "/v1/events", "nope", Bearer(b.ingest)).status, 400);
+
+  auto check = [&](const char* when) {
+    SCOPED_TRACE(when);
+    Json u = Usage("acme", Today(-1), Today(1));
+    ASSERT_EQ(simdjson::dom::array(u["days"]).size(), 3u);
+    EXPECT_EQ(Str(simdjson::dom::array(u["days"]).at(1)["date"]), Today());
+    EXPECT_EQ(Day(u, 1, "events_accepted"), 14);
+    EXPECT_EQ(Day(u, 1, "events_rejected"), 3);
+    EXPECT_EQ(Day(u, 1, "bytes_ingested"), static_cast<int64_t>(bytes));
+    EXPECT_EQ(Day(u, 1, "requests_refused"), refused);
+    EXPECT_EQ(Day(u, 1, "recommendations"), 0);
+    EXPECT_EQ(Day(u, 0, "events_accepted"), 0);
+    EXPECT_EQ(Day(u, 2, "events_accepted"), 0);
+    Json v = Usage("bolt", Today(), Today());
+    EXPECT_EQ(Day(v, 0, "events_accepted"), 7);
+    EXPECT_EQ(Day(v, 0, "events_rejected"), 0);
+    EXPECT_EQ(Day(v, 0, "requests_refused"), 0);
+  };
+  check("live");
+  Restart();
+  check("after restart");
+  daemon_.Kill();  // event counters were in the events' own batches
+  StartDaemon(args_);
+  check("after a crash");
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme").status, 204);
+  check("after offboarding");
+  // A new tenant under the old name adds to the same bill.
+  Keys again = Onboard("acme");
+  ASSERT_EQ(client_->Send("POST", "/v1/events", Batch(1), Bearer(again.ingest)).status, 200);
+  Json u = Usage("acme", Today(), Today());
+  EXPECT_EQ(Day(u, 0, "events_accepted"), 15);
+}
+
+TEST_F(Tiers, UsageRouteValidatesItsRange) {
+  StartWith("");
+  Onboard("acme");
+  Usage("acme", "2026-01-01", "2027-01-02");  // 366 days apart: allowed
+  Json full = Usage("acme", "2026-01-01", "2027-01-02");
+  EXPECT_EQ(simdjson::dom::array(full["days"]).size(), 367u);
+  Usage("acme", "2026-01-01", "2027-01-03", 400);
+  Usage("acme", "2026-02-01", "2026-01-31", 400);
+  Usage("acme", "2026-02-30", "2026-03-01", 400);
+  Usage("acme", "20260101", "2026-03-01", 400);
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme/usage?from=2026-01-01").status, 400);
+  EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme/usage?to=2026-01-01").status, 400);
+  Usage("never-seen", "2026-01-01", "2026-01-02", 404);
+  EXPECT_EQ(client_->Send("GET", "/v1/admin/tenants/acme/usage?from=2026-01-01&to=2026-01-01")
+                .status,
+            401);
+}
+
+TEST_F(Tiers, BadReloadKeepsTheOldTiersAndAGoodOneApplies) {
+  StartWith("[tiers.standard]\nrecommendations_per_s = 1.0\n");
+  Keys k = Onboard("acme");
+  auto h = Bearer(k.server);
+  int refused = 0;
+  for (int i = 0; i < 4; ++i) {
+    refused += client_->Send("GET", "/v1/users/u1/events", "", h).status == 429;
+  }
+  EXPECT_GE(refused, 2);
+  Reload("[tiers.standard]\nrecommendations_per_s = \"fast\"\n");
+  EXPECT_NE(daemon_.Log().find("config refused"), std::string::npos);
+  Json t(AdminCall("GET", "/v1/admin/tenants/acme").body);
+  EXPECT_EQ(double(t["tenant"]["quotas"]["recommendations_per_s"]), 1.0);
+  Reload("[tiers.standard]\nrecommendations_per_s = 500.0\n");
+  Json t2(AdminCall("GET", "/v1/admin/tenants/acme").body);
+  EXPECT_EQ(double(t2["tenant"]["quotas"]["recommendations_per_s"]), 500.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // pay back the 1/s debt
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", h).status, 200) << i;
+  }
+}
+
+TEST_F(Tiers, MetricsLabelsAreCappedAndMayRequireTheAdminToken) {
+  StartWith("metrics_require_admin = true\nmax_tenant_labels = 1\n");
+  EXPECT_EQ(client_->Send("GET", "/metrics").status, 401);
+  Keys s1 = Onboard("s-one");
+  Keys s2 = Onboard("s-two");
+  Keys p = Onboard("prem", "premium");
+  auto touch = [&] {
+    for (const Keys* k : {&s1, &s2, &p}) {
+      ASSERT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(k->server)).status, 200);
+    }
+  };
+  touch();
+  HttpResult m = client_->Send("GET", "/metrics", "", Admin());
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find(R"(tenant="prem",tier="premium")"), std::string::npos);
+  // Onboarded after start: labelled only from the next start or SIGHUP.
+  EXPECT_NE(m.body.find(R"(tenant="_other",tier="standard")"), std::string::npos);
+  EXPECT_EQ(m.body.find(R"(tenant="s-one")"), std::string::npos);
+  EXPECT_NE(m.body.find("recd_pool_queue_depth{pool=\"premium-"), std::string::npos);
+  Reload("metrics_require_admin = true\nmax_tenant_labels = 1\n");
+  touch();
+  m = client_->Send("GET", "/metrics", "", Admin());
+  EXPECT_NE(m.body.find(R"(tenant="s-one")"), std::string::npos);
+  EXPECT_EQ(m.body.find(R"(tenant="s-two")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace recd::testing

@@ -1,0 +1,169 @@
+// Token buckets, the per-tenant limiter and the tier scheduler, with an injected clock.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "sched/tier_scheduler.h"
+#include "sched/token_bucket.h"
+#include "util/clock.h"
+
+namespace recd::sched {
+namespace {
+
+using Kind = TenantLimiter::Kind;
+
+TEST(TokenBucket, StartsFullWithOneSecondOfItsRate) {
+  TokenBucket b;
+  b.Refill(10, 0);
+  EXPECT_DOUBLE_EQ(b.tokens(), 10);
+  b.Refill(10, 5'000'000'000);  // never above capacity
+  EXPECT_DOUBLE_EQ(b.tokens(), 10);
+}
+
+TEST(TokenBucket, AdmitsWhilePositiveThenMayGoNegative) {
+  TokenBucket b;
+  b.Refill(100, 0);
+  b.Charge(99);
+  EXPECT_TRUE(b.Positive());
+  b.Charge(50);  // a big batch admitted on one token leaves a debt
+  EXPECT_FALSE(b.Positive());
+  EXPECT_DOUBLE_EQ(b.tokens(), -49);
+  // 49 tokens at 100/s take 490 ms; positive strictly after that.
+  EXPECT_EQ(b.RetryAfterMs(100), 491);
+  b.Refill(100, 489'000'000);
+  EXPECT_FALSE(b.Positive());
+  b.Refill(100, 491'000'000);
+  EXPECT_TRUE(b.Positive());
+}
+
+TEST(TokenBucket, SmallerRateClipsTheTokens) {
+  TokenBucket b;
+  b.Refill(1000, 0);
+  b.Refill(5, 1);
+  EXPECT_DOUBLE_EQ(b.tokens(), 5);
+}
+
+TEST(TenantLimiter, RefusesWithRetryTimeAndRefillsWithTheClock) {
+  util::ManualClock clock(1'000'000);
+  TenantLimiter limiter(&clock);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Admit(7, Kind::kRequests, 3, 1).ok()) << i;
+  absl::Status refused = limiter.Admit(7, Kind::kRequests, 3, 1);
+  ASSERT_EQ(ErrorCodeOf(refused), "rate_limited");
+  EXPECT_EQ(RetryAfterMsOf(refused), 1);  // at 0 tokens the next one is 1 ms away at most
+  clock.AdvanceMs(200);  // 0.6 tokens: positive again
+  EXPECT_TRUE(limiter.Admit(7, Kind::kRequests, 3, 1).ok());
+  EXPECT_FALSE(limiter.Admit(7, Kind::kRequests, 3, 1).ok());
+  // Other tenants and the other bucket are untouched.
+  EXPECT_TRUE(limiter.Admit(8, Kind::kRequests, 3, 1).ok());
+  EXPECT_TRUE(limiter.Admit(7, Kind::kEvents, 3, 0).ok());
+}
+
+TEST(TenantLimiter, EventsAreChargedAfterParsing) {
+  util::ManualClock clock(0);
+  TenantLimiter limiter(&clock);
+  ASSERT_TRUE(limiter.Admit(1, Kind::kEvents, 100, 0).ok());
+  limiter.Charge(1, Kind::kEvents, 100, 300);  // -200 tokens: 2 s of debt
+  absl::Status refused = limiter.Admit(1, Kind::kEvents, 100, 0);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(RetryAfterMsOf(refused), 2001);
+  clock.AdvanceMs(2001);
+  EXPECT_TRUE(limiter.Admit(1, Kind::kEvents, 100, 0).ok());
+}
+
+TEST(TenantLimiter, InFlightCapHoldsUntilReleased) {
+  util::ManualClock clock(0);
+  TenantLimiter limiter(&clock);
+  auto a = limiter.TryHold(3, 2);
+  auto b = limiter.TryHold(3, 2);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(limiter.TryHold(3, 2), nullptr);
+  EXPECT_EQ(limiter.InFlight(3), 2);
+  a.reset();
+  EXPECT_NE(limiter.TryHold(3, 2), nullptr);
+  limiter.Forget(3);  // a live handle still releases safely
+  b.reset();
+  EXPECT_EQ(limiter.InFlight(3), 0);
+}
+
+TEST(TenantLimiter, TenThousandTenantsAreCheap) {
+  util::ManualClock clock(0);
+  TenantLimiter limiter(&clock);
+  for (TenantIid i = 1; i <= 10'000; ++i) ASSERT_TRUE(limiter.Admit(i, Kind::kRequests, 100, 1).ok());
+  EXPECT_EQ(limiter.tenants(), 10'000u);
+}
+
+TierSpec Spec(Tier tier, PoolKind kind, int threads = 1, int queue = 4) {
+  TierSpec s;
+  s.tier = tier;
+  s.pool = kind;
+  s.threads = threads;
+  s.queue = queue;
+  s.nice = 0;
+  return s;
+}
+
+TEST(TierScheduler, SharedTierCostsNoThreadPerTenant) {
+  TierScheduler sched(3'600'000);
+  const TierSpec standard = Spec(Tier::kStandard, PoolKind::kShared);
+  auto a = sched.PoolFor(1, standard);
+  auto b = sched.PoolFor(2, standard);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(sched.dedicated_pools(), 0u);
+  const TierSpec premium = Spec(Tier::kPremium, PoolKind::kDedicated);
+  auto p1 = sched.PoolFor(3, premium);
+  auto p2 = sched.PoolFor(4, premium);
+  EXPECT_NE(p1, p2);
+  EXPECT_EQ(sched.PoolFor(3, premium), p1);
+  EXPECT_EQ(sched.dedicated_pools(), 2u);
+  EXPECT_EQ(p1->name(), "premium-3");
+}
+
+TEST(TierScheduler, RetiredPoolRunsItsQueueBeforeItIsJoined) {
+  TierScheduler sched(3'600'000);
+  auto pool = sched.PoolFor(5, Spec(Tier::kPremium, PoolKind::kDedicated, 1, 8));
+  absl::Notification release;
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(pool->TrySubmit([&] {
+    release.WaitForNotification();
+    ++ran;
+  }));
+  ASSERT_TRUE(pool->TrySubmit([&] { ++ran; }));
+  std::optional<Tier> tier = Tier::kStandard;  // the tenant moved down
+  sched.SetTierLookup([&](TenantIid) { return tier; });
+  sched.Maintain();
+  EXPECT_EQ(sched.dedicated_pools(), 0u);
+  EXPECT_EQ(sched.retired_pools(), 1u);
+  sched.Maintain();  // still held by us: not joined
+  EXPECT_EQ(sched.retired_pools(), 1u);
+  release.Notify();
+  pool.reset();
+  sched.Maintain();
+  EXPECT_EQ(sched.retired_pools(), 0u);
+  EXPECT_EQ(ran.load(), 2);
+}
+
+TEST(TierScheduler, ChangedSpecGetsAFreshPool) {
+  TierScheduler sched(3'600'000);
+  auto before = sched.PoolFor(1, Spec(Tier::kStandard, PoolKind::kShared, 1, 4));
+  auto after = sched.PoolFor(1, Spec(Tier::kStandard, PoolKind::kShared, 2, 8));
+  EXPECT_NE(before, after);
+  EXPECT_EQ(after->capacity(), 8u);
+  EXPECT_EQ(sched.retired_pools(), 1u);
+}
+
+TEST(TierScheduler, OffboardingRetiresTheDedicatedPool) {
+  TierScheduler sched(3'600'000);
+  sched.PoolFor(9, Spec(Tier::kEnterprise, PoolKind::kDedicated));
+  sched.Retire(9);
+  EXPECT_EQ(sched.dedicated_pools(), 0u);
+  sched.Maintain();
+  EXPECT_EQ(sched.retired_pools(), 0u);
+  sched.Shutdown();
+  EXPECT_EQ(sched.PoolFor(9, Spec(Tier::kEnterprise, PoolKind::kDedicated)), nullptr);
+}
+
+}  // namespace
+}  // namespace recd::sched
