@@ -445,11 +445,10 @@ absl::Status ParsePhase(const TableReader& r, const Scenario& scenario, PhaseSpe
   if (!loads.ok()) return loads.status();
   if (loads->empty()) return r.Missing("load");
   for (size_t i = 0; i < loads->size(); ++i) {
-    TableReader lr(
-        *(*loads)[i], util::StrCat(r.Key("load"), "[", i, "]"), source,
-        {"tenant", "rate", "share", "rate_of", "rate_factor", "arrival", "recommend", "events",
-         "similar", "user_events", "batch", "k", "history_limit", "connections", "isolate",
-         "event_types", "replay"});
+    TableReader lr(*(*loads)[i], util::StrCat(r.Key("load"), "[", i, "]"), source,
+                   {"tenant", "rate", "share", "rate_of", "rate_factor", "arrival", "recommend",
+                    "events", "similar", "user_events", "batch", "k", "history_limit",
+                    "connections", "isolate", "event_types", "replay"});
     LoadSpec load;
     RECD_RETURN_IF_ERROR(ParseLoad(lr, scenario, scenario.phases, phase->mode, &load, source));
     phase->loads.push_back(std::move(load));

@@ -68,10 +68,10 @@ bool SyntheticSource::Next(OutgoingRequest* out) {
           config_.target, config_.server_key, "", "");
       break;
     case Endpoint::kUserEvents:
-      out->wire = SerializeRequest("GET",
-                                   util::StrCat("/v1/users/u", users_.Sample(rng_),
-                                                "/events?limit=", config_.history_limit),
-                                   config_.target, config_.server_key, "", "");
+      out->wire = SerializeRequest(
+          "GET",
+          util::StrCat("/v1/users/u", users_.Sample(rng_), "/events?limit=", config_.history_limit),
+          config_.target, config_.server_key, "", "");
       break;
     default:
       out->endpoint = Endpoint::kSimilar;

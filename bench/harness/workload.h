@@ -1,7 +1,7 @@
 // Request sources for the load engine: synthetic traffic (Zipf-popular users and items, a mix of
-// event batches, recommendations, similar-item calls and user-history reads) and replay of a real interaction log.
-// Each source is owned by one worker thread; a replay's cursor is shared (atomic) so that
-// workers splitting one replay send every batch once, in order of time.
+// event batches, recommendations, similar-item calls and user-history reads) and replay of a real
+// interaction log. Each source is owned by one worker thread; a replay's cursor is shared (atomic)
+// so that workers splitting one replay send every batch once, in order of time.
 #pragma once
 
 #include <atomic>

@@ -7,11 +7,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <atomic>
-#include <chrono>
 #include <iterator>
 #include <memory>
 #include <random>
@@ -125,8 +125,7 @@ std::string EventsRequest(std::mt19937_64& rng, const bench::Target& target,
   std::string body = "{\"events\":[";
   for (const Event& e : MakeBatch(rng, 0)) {
     if (body.back() != '[') body.push_back(',');
-    body += "{\"user\":\"" + e.user + "\",\"item\":\"" + e.item + "\",\"type\":\"" + e.type +
-            "\"}";
+    body += "{\"user\":\"" + e.user + "\",\"item\":\"" + e.item + "\",\"type\":\"" + e.type + "\"}";
   }
   body += "]}";
   return bench::SerializeRequest("POST", "/v1/events", target, key, "application/json", body);
@@ -244,7 +243,8 @@ void BM_CollectorAppend100(benchmark::State& state) {
     state.PauseTiming();
     auto events = MakeBatch(rng, env.clock.NowMs());
     state.ResumeTiming();
-    if (!env.collector->Append(1, &events, false, nullptr).ok()) state.SkipWithError("append failed");
+    if (!env.collector->Append(1, &events, false, nullptr).ok())
+      state.SkipWithError("append failed");
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
@@ -276,7 +276,12 @@ void BM_UserEventsLatest50(benchmark::State& state) {
 
 BENCHMARK(BM_RawRocksDbBatch100)->UseRealTime();
 // Right after the ceiling, so that the ratio compares runs minutes apart at most.
-BENCHMARK(BM_HttpIngest100)->ArgName("connections")->Arg(2)->Arg(4)->Arg(8)->Iterations(1)
+BENCHMARK(BM_HttpIngest100)
+    ->ArgName("connections")
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Iterations(1)
     ->UseManualTime();
 BENCHMARK(BM_CollectorAppend100)->UseRealTime();
 BENCHMARK(BM_UserEventsLatest50)->UseRealTime();

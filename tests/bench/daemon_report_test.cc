@@ -214,15 +214,15 @@ TEST(RecdBenchAgainstDaemon, ReportCountsEqualTheDaemonsMetricsAndTenantsAreRemo
   // Onboarded two tenants, removed both: nothing of the run is left in the registry.
   EXPECT_EQ(seen["admin_tenant_create"][201], 2);
   EXPECT_EQ(seen["admin_tenant_delete"][204], 2);
-  HttpResult tenants = client.Send("GET", "/v1/admin/tenants", "",
-                                   {{"Authorization", std::string("Bearer ") +
-                                                          DaemonProcess::kAdminToken}});
+  HttpResult tenants =
+      client.Send("GET", "/v1/admin/tenants", "",
+                  {{"Authorization", std::string("Bearer ") + DaemonProcess::kAdminToken}});
   ASSERT_EQ(tenants.status, 200) << tenants.body;
   EXPECT_EQ(tenants.body.find("bench-"), std::string::npos) << tenants.body;
   for (const auto& [label, id] : report->tenant_ids) {
-    HttpResult one = client.Send("GET", "/v1/admin/tenants/" + id, "",
-                                 {{"Authorization", std::string("Bearer ") +
-                                                        DaemonProcess::kAdminToken}});
+    HttpResult one =
+        client.Send("GET", "/v1/admin/tenants/" + id, "",
+                    {{"Authorization", std::string("Bearer ") + DaemonProcess::kAdminToken}});
     EXPECT_EQ(one.status, 404) << label << " " << id << ": " << one.body;
   }
 }

@@ -242,7 +242,8 @@ TEST(ScenarioParser, RateOfMustNameAnEarlierPhase) {
 
 TEST(ScenarioParser, LoadWithoutAnyRequestMixIsRefused) {
   const std::string e = ErrorOf(Variant("recommend = 1", "recommend = 0"));
-  EXPECT_NE(e.find("at least one of recommend, events, similar, user_events"), std::string::npos) << e;
+  EXPECT_NE(e.find("at least one of recommend, events, similar, user_events"), std::string::npos)
+      << e;
 }
 
 TEST(ScenarioParser, OutOfRangeIntegersNameTheBounds) {
@@ -293,7 +294,7 @@ TEST(ScenarioParser, CollectorSteadyNeedsNoModelAndReadsUserHistories) {
   }
 }
 
-TEST(ScenarioParser, UserEventsAloneIsAMixButNotInAReplay) {
+TEST(ScenarioParser, UserEventsAloneIsAMixAndHistoryLimitIsBounded) {
   absl::StatusOr<Scenario> s =
       ParseScenario(Variant("recommend = 1", "user_events = 1\nhistory_limit = 7"), "x.toml");
   ASSERT_TRUE(s.ok()) << s.status();
@@ -307,9 +308,9 @@ TEST(ScenarioParser, UserEventsAloneIsAMixButNotInAReplay) {
     }
   }
   EXPECT_TRUE(found);
-  EXPECT_NE(ErrorOf(Variant("recommend = 1", "user_events = 1\nhistory_limit = 0"))
-                .find("history_limit"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Variant("recommend = 1", "user_events = 1\nhistory_limit = 0")).find("history_limit"),
+      std::string::npos);
 }
 
 TEST(ScenarioParser, UnknownScenarioNameListsTheBuiltIns) {
