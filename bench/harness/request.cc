@@ -12,6 +12,8 @@ std::string_view EndpointName(Endpoint endpoint) {
       return "recommendations";
     case Endpoint::kSimilar:
       return "similar";
+    case Endpoint::kUserEvents:
+      return "user_events";
     case Endpoint::kOther:
       return "other";
   }
@@ -26,6 +28,8 @@ std::string_view EndpointRoute(Endpoint endpoint) {
       return "GET /v1/recommendations";
     case Endpoint::kSimilar:
       return "GET /v1/items/{item}/similar";
+    case Endpoint::kUserEvents:
+      return "GET /v1/users/{user}/events";
     case Endpoint::kOther:
       return "other";
   }

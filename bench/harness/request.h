@@ -10,9 +10,10 @@
 
 namespace recd::bench {
 
-enum class Endpoint : uint8_t { kEvents = 0, kRecommendations, kSimilar, kOther };
-inline constexpr int kNumEndpoints = 4;
-// "events", "recommendations", "similar", "other".
+// The order of the first four is the order of a load's mix weights (workload.cc).
+enum class Endpoint : uint8_t { kEvents = 0, kRecommendations, kSimilar, kUserEvents, kOther };
+inline constexpr int kNumEndpoints = 5;
+// "events", "recommendations", "similar", "user_events", "other".
 std::string_view EndpointName(Endpoint endpoint);
 // The method and route as /metrics would name it: "POST /v1/events".
 std::string_view EndpointRoute(Endpoint endpoint);

@@ -232,8 +232,10 @@ class Runner {
       c.recommend = load->recommend;
       c.events = load->events;
       c.similar = load->similar;
+      c.user_events = load->user_events;
       c.batch = load->batch;
       c.k = load->k;
+      c.history_limit = load->history_limit;
       c.event_types.assign(load->event_types.begin(), load->event_types.end());
     }
     return c;

@@ -55,8 +55,10 @@ struct LoadSpec {
   double recommend = 0;
   double events = 0;
   double similar = 0;
-  int batch = 100;  // events per POST /v1/events
+  double user_events = 0;  // GET /v1/users/{user}/events?limit=history_limit (no model needed)
+  int batch = 100;         // events per POST /v1/events
   int k = 10;
+  int history_limit = 50;
   int connections = 0;  // 0: the scenario's (or --connections)
   // Run on an engine thread of its own (not split over --threads), so that other loads'
   // traffic inside the harness cannot delay this load's sends (noisy-neighbour's victim).

@@ -349,8 +349,10 @@ absl::Status ParseLoad(const TableReader& r, const Scenario& scenario,
   RECD_RETURN_IF_ERROR(r.Double("recommend", &load->recommend, 0, false));
   RECD_RETURN_IF_ERROR(r.Double("events", &load->events, 0, false));
   RECD_RETURN_IF_ERROR(r.Double("similar", &load->similar, 0, false));
+  RECD_RETURN_IF_ERROR(r.Double("user_events", &load->user_events, 0, false));
   RECD_RETURN_IF_ERROR(r.Int32("batch", &load->batch, 1, 1000));
   RECD_RETURN_IF_ERROR(r.Int32("k", &load->k, 1, 1000));
+  RECD_RETURN_IF_ERROR(r.Int32("history_limit", &load->history_limit, 1, 1000));
   RECD_RETURN_IF_ERROR(r.Int32("connections", &load->connections, 0, 10'000));
   RECD_RETURN_IF_ERROR(r.Bool("isolate", &load->isolate));
   RECD_RETURN_IF_ERROR(r.NumberMap("event_types", &load->event_types));
@@ -372,13 +374,15 @@ absl::Status ParseLoad(const TableReader& r, const Scenario& scenario,
     TableReader rr(**replay, r.Key("replay"), source,
                    {"path", "format", "batch", "limit", "event_type"});
     RECD_RETURN_IF_ERROR(ParseReplay(rr, &*load->replay));
-    if (load->recommend > 0 || load->similar > 0) {
-      return r.ErrorAt(r.table(), "recommend",
-                       "a replay load sends only event batches; drop recommend and similar");
+    if (load->recommend > 0 || load->similar > 0 || load->user_events > 0) {
+      return r.ErrorAt(
+          r.table(), "recommend",
+          "a replay load sends only event batches; drop recommend, similar and user_events");
     }
-  } else if (load->recommend + load->events + load->similar <= 0) {
-    return r.ErrorAt(r.table(), "recommend",
-                     "missing: give at least one of recommend, events, similar a weight > 0");
+  } else if (load->recommend + load->events + load->similar + load->user_events <= 0) {
+    return r.ErrorAt(
+        r.table(), "recommend",
+        "missing: give at least one of recommend, events, similar, user_events a weight > 0");
   }
   if (load->similar > 0 && !scenario.FindTenant(load->tenant)->model) {
     return r.ErrorAt(*r.Node("similar"), "similar",
@@ -441,10 +445,10 @@ absl::Status ParsePhase(const TableReader& r, const Scenario& scenario, PhaseSpe
   if (!loads.ok()) return loads.status();
   if (loads->empty()) return r.Missing("load");
   for (size_t i = 0; i < loads->size(); ++i) {
-    TableReader lr(
-        *(*loads)[i], util::StrCat(r.Key("load"), "[", i, "]"), source,
-        {"tenant", "rate", "share", "rate_of", "rate_factor", "arrival", "recommend", "events",
-         "similar", "batch", "k", "connections", "isolate", "event_types", "replay"});
+    TableReader lr(*(*loads)[i], util::StrCat(r.Key("load"), "[", i, "]"), source,
+                   {"tenant", "rate", "share", "rate_of", "rate_factor", "arrival", "recommend",
+                    "events", "similar", "user_events", "batch", "k", "history_limit",
+                    "connections", "isolate", "event_types", "replay"});
     LoadSpec load;
     RECD_RETURN_IF_ERROR(ParseLoad(lr, scenario, scenario.phases, phase->mode, &load, source));
     phase->loads.push_back(std::move(load));

@@ -147,6 +147,8 @@ class TrivialServer::Impl {
       body->clear();
     } else if (path.starts_with("/v1/recommendations") || path.ends_with("/similar")) {
       *body = R"({"items":[],"model_version":null,"strategy":"popular","request_id":"x"})";
+    } else if (path.starts_with("/v1/users/") && method == "GET") {
+      *body = R"({"user":"u1","events":[]})";
     } else if (path == "/v1/events") {
       *body = R"({"accepted":1,"rejected":[]})";
     }

@@ -22,7 +22,8 @@ SyntheticSource::SyntheticSource(SyntheticConfig config)
       rng_(config_.seed),
       users_(config_.users, config_.user_zipf),
       items_(config_.items, config_.item_zipf),
-      endpoint_({config_.events, config_.recommend, config_.similar}) {
+      // Indexed like Endpoint: kEvents, kRecommendations, kSimilar, kUserEvents.
+      endpoint_({config_.events, config_.recommend, config_.similar, config_.user_events}) {
   if (config_.event_types.empty()) config_.event_types = DefaultEventTypes();
   std::vector<double> weights;
   for (const auto& [type, weight] : config_.event_types) weights.push_back(weight);
@@ -64,6 +65,12 @@ bool SyntheticSource::Next(OutgoingRequest* out) {
     case Endpoint::kRecommendations:
       out->wire = SerializeRequest(
           "GET", util::StrCat("/v1/recommendations?user=u", users_.Sample(rng_), "&k=", config_.k),
+          config_.target, config_.server_key, "", "");
+      break;
+    case Endpoint::kUserEvents:
+      out->wire = SerializeRequest(
+          "GET",
+          util::StrCat("/v1/users/u", users_.Sample(rng_), "/events?limit=", config_.history_limit),
           config_.target, config_.server_key, "", "");
       break;
     default:

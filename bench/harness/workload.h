@@ -1,7 +1,7 @@
 // Request sources for the load engine: synthetic traffic (Zipf-popular users and items, a mix of
-// event batches, recommendations and similar-item calls) and replay of a real interaction log.
-// Each source is owned by one worker thread; a replay's cursor is shared (atomic) so that
-// workers splitting one replay send every batch once, in order of time.
+// event batches, recommendations, similar-item calls and user-history reads) and replay of a real
+// interaction log. Each source is owned by one worker thread; a replay's cursor is shared (atomic)
+// so that workers splitting one replay send every batch once, in order of time.
 #pragma once
 
 #include <atomic>
@@ -25,13 +25,15 @@ std::string SyntheticItemId(int64_t rank);
 
 struct SyntheticConfig {
   Target target;
-  std::string server_key;  // recommendations and similar items
+  std::string server_key;  // recommendations, similar items and user events
   std::string ingest_key;  // events
   double recommend = 0;    // mix weights, not all 0
   double events = 0;
   double similar = 0;
+  double user_events = 0;  // GET /v1/users/{user}/events?limit=<history_limit>
   int batch = 100;
   int k = 10;
+  int history_limit = 50;
   int64_t users = 1;
   int64_t items = 1;
   double user_zipf = 1.0;

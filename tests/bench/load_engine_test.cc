@@ -181,6 +181,34 @@ TEST(Workload, SyntheticMixFollowsTheWeightsAndBatchesCarryTheirEvents) {
   EXPECT_EQ(counts[static_cast<int>(Endpoint::kSimilar)], 0);
 }
 
+TEST(Workload, UserEventsReadsAZipfUserHistoryWithTheServerKey) {
+  SyntheticConfig c;
+  c.target = LocalTarget(1);
+  c.server_key = "srv";
+  c.ingest_key = "ing";
+  c.events = 1;
+  c.user_events = 1;
+  c.history_limit = 20;
+  c.users = 100;
+  c.items = 100;
+  SyntheticSource source(c);
+  int counts[kNumEndpoints] = {};
+  OutgoingRequest r;
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(source.Next(&r));
+    ++counts[static_cast<int>(r.endpoint)];
+    if (r.endpoint != Endpoint::kUserEvents) continue;
+    EXPECT_EQ(r.wire.rfind("GET /v1/users/u", 0), 0u) << r.wire;
+    EXPECT_NE(r.wire.find("/events?limit=20 HTTP/1.1\r\n"), std::string::npos) << r.wire;
+    EXPECT_NE(r.wire.find("Authorization: Bearer srv"), std::string::npos);
+    EXPECT_EQ(r.events, 0);
+  }
+  EXPECT_NEAR(counts[static_cast<int>(Endpoint::kUserEvents)], 1000, 100);
+  EXPECT_EQ(counts[static_cast<int>(Endpoint::kRecommendations)], 0);
+  EXPECT_EQ(counts[static_cast<int>(Endpoint::kSimilar)], 0);
+  EXPECT_EQ(EndpointRoute(Endpoint::kUserEvents), "GET /v1/users/{user}/events");
+}
+
 TEST(Workload, MaxEventsTruncatesTheLastBatch) {
   SyntheticConfig c;
   c.events = 1;

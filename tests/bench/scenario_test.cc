@@ -242,7 +242,8 @@ TEST(ScenarioParser, RateOfMustNameAnEarlierPhase) {
 
 TEST(ScenarioParser, LoadWithoutAnyRequestMixIsRefused) {
   const std::string e = ErrorOf(Variant("recommend = 1", "recommend = 0"));
-  EXPECT_NE(e.find("at least one of recommend, events, similar"), std::string::npos) << e;
+  EXPECT_NE(e.find("at least one of recommend, events, similar, user_events"), std::string::npos)
+      << e;
 }
 
 TEST(ScenarioParser, OutOfRangeIntegersNameTheBounds) {
@@ -279,6 +280,37 @@ TEST(ScenarioParser, EveryBuiltInScenarioParses) {
        {"steady", "ingest-max", "recommend-max", "noisy-neighbour", "model-swap", "sweep"}) {
     EXPECT_TRUE(BuiltinScenarioText(required).ok()) << required;
   }
+}
+
+TEST(ScenarioParser, CollectorSteadyNeedsNoModelAndReadsUserHistories) {
+  absl::StatusOr<Scenario> s = ResolveScenario("collector-steady");
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (const TenantSpec& t : s->tenants) EXPECT_FALSE(t.model) << t.name;
+  for (const LoadSpec& l : s->phases.at(0).loads) {
+    EXPECT_GT(l.user_events, 0);
+    EXPECT_GT(l.events, 0);
+    EXPECT_EQ(l.recommend + l.similar, 0);
+    EXPECT_EQ(l.history_limit, 50);
+  }
+}
+
+TEST(ScenarioParser, UserEventsAloneIsAMixAndHistoryLimitIsBounded) {
+  absl::StatusOr<Scenario> s =
+      ParseScenario(Variant("recommend = 1", "user_events = 1\nhistory_limit = 7"), "x.toml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  bool found = false;
+  for (const PhaseSpec& p : s->phases) {
+    for (const LoadSpec& l : p.loads) {
+      if (l.user_events == 1) {
+        found = true;
+        EXPECT_EQ(l.history_limit, 7);
+      }
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_NE(
+      ErrorOf(Variant("recommend = 1", "user_events = 1\nhistory_limit = 0")).find("history_limit"),
+      std::string::npos);
 }
 
 TEST(ScenarioParser, UnknownScenarioNameListsTheBuiltIns) {
