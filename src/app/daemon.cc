@@ -120,6 +120,11 @@ absl::Status Daemon::Init(const Config& config) {
   model_store_->LoadActive();  // before readiness: premium and enterprise models are mapped
   recommender_ = std::make_unique<recommend::Recommender>(model_store_.get(), collector_.get());
   impressions_ = std::make_unique<recommend::ImpressionLog>(db_.get(), retention_.get());
+  metrics_.AddGauge("recd_impressions_dropped_total",
+                    "Impressions not recorded (queue full or write failed) since start", {}, [this] {
+                      return std::vector<metering::GaugeSample>{
+                          {{}, static_cast<double>(impressions_ ? impressions_->dropped() : 0)}};
+                    });
 
   // Offboarding drops the tenant's in-memory state too: histories, popularity, its live model
   // and model files, its dedicated pool (queued work still runs) and its buckets. Usage stays
@@ -236,6 +241,7 @@ void Daemon::Shutdown() {
   if (control_pool_) control_pool_->Shutdown();
   server_.reset();
   model_store_.reset();
+  impressions_.reset();  // writes the queued impressions
   if (usage_) usage_->Stop();  // the last second of request counters
   collector_.reset();  // final popularity checkpoint
   registry_.reset();

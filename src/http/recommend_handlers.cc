@@ -159,10 +159,7 @@ Response Recommend(const ApiServices& s, Request& req, const CallContext& ctx) {
   auto rec = s.recommender->Recommend(tenant, q);
   if (!rec.ok()) return ErrorResponse(rec.status());
   if (s.impressions != nullptr) {
-    absl::Status logged =
-        s.impressions->Record(tenant.iid, s.clock->NowMs(), req.request_id, params->user, *rec);
-    // The answer is still right without its impression; losing analytics beats failing users.
-    if (!logged.ok()) RECD_LOG(Warning) << "impression not recorded: " << logged;
+    s.impressions->Record(tenant.iid, s.clock->NowMs(), req.request_id, params->user, *rec);
   }
   Response r = JsonResponse(200, RenderRecommendation(*rec, req.request_id));
   r.usage.recommendations = 1;
@@ -205,6 +202,8 @@ Response ExportImpressions(const ApiServices& s, Request& req, const CallContext
   if (*to < *from) {
     return ErrorResponse(absl::InvalidArgumentError("\"to\" must not be before \"from\""));
   }
+  // What this tenant was served before the call is in the export: wait for the writer.
+  s.impressions->Flush();
   std::shared_ptr<ingest::ExportCursor> cursor =
       s.impressions->Export(ctx.principal.tenant->iid, *from, *to);
   Response r;

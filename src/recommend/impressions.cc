@@ -5,6 +5,7 @@
 
 #include "util/coding.h"
 #include "util/json_writer.h"
+#include "util/log.h"
 
 namespace recd::recommend {
 namespace {
@@ -55,11 +56,21 @@ ImpressionLog::ImpressionLog(storage::Db* db, const ingest::Retention* retention
       retention_(retention),
       // Starting from the wall clock in ns keeps keys of successive runs distinct without a
       // stored counter (two runs cannot start within the same nanosecond).
-      seq_(static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count())) {}
+      seq_(static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count())),
+      thread_([this] { Run(); }) {}
 
-absl::Status ImpressionLog::Record(TenantIid tid, int64_t served_ms, std::string_view request_id,
-                                   std::string_view user, const Recommendation& rec) {
+ImpressionLog::~ImpressionLog() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  thread_.join();
+}
+
+void ImpressionLog::Record(TenantIid tid, int64_t served_ms, std::string_view request_id,
+                           std::string_view user, const Recommendation& rec) {
   std::string line;
+  line.reserve(96 + rec.items.size() * 24);
   util::JsonWriter w(&line);
   w.BeginObject().Key("request_id").String(request_id).Key("user").String(user);
   w.Key("items").BeginArray();
@@ -71,9 +82,51 @@ absl::Status ImpressionLog::Record(TenantIid tid, int64_t served_ms, std::string
     w.String(rec.model_version);
   }
   w.Key("strategy").String(StrategyName(rec.strategy)).Key("served").Int(served_ms).EndObject();
-  storage::Batch batch = db_->NewBatch();
-  batch.Put(storage::Cf::kImpressions, ImpressionKey(tid, served_ms, seq_.fetch_add(1)), line);
-  return db_->Write(batch, /*sync=*/false);
+  std::string key = ImpressionKey(tid, served_ms, seq_.fetch_add(1));
+  absl::MutexLock lock(&mu_);
+  if (pending_.size() >= kMaxPending) {
+    dropped_.fetch_add(1);
+    return;
+  }
+  pending_.emplace_back(std::move(key), std::move(line));
+  ++queued_;
+}
+
+void ImpressionLog::Flush() {
+  absl::MutexLock lock(&mu_);
+  std::pair<ImpressionLog*, uint64_t> until(this, queued_);
+  mu_.Await(absl::Condition(
+      +[](std::pair<ImpressionLog*, uint64_t>* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return a->first->written_ >= a->second;
+      },
+      &until));
+}
+
+void ImpressionLog::Run() {
+  pthread_setname_np(pthread_self(), "recd-impress");
+  std::vector<std::pair<std::string, std::string>> batch;
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    mu_.Await(absl::Condition(
+        +[](ImpressionLog* l) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return l->stop_ || !l->pending_.empty();
+        },
+        this));
+    if (pending_.empty()) return;  // stopping and drained
+    batch.swap(pending_);
+    mu_.Unlock();
+    storage::Batch b = db_->NewBatch();
+    for (const auto& [key, value] : batch) b.Put(storage::Cf::kImpressions, key, value);
+    absl::Status st = db_->Write(b, /*sync=*/false);
+    if (!st.ok()) {
+      dropped_.fetch_add(batch.size());
+      RECD_LOG(Warning) << batch.size() << " impressions not recorded: " << st;
+    }
+    const size_t n = batch.size();
+    batch.clear();
+    mu_.Lock();
+    written_ += n;
+  }
 }
 
 std::unique_ptr<ingest::ExportCursor> ImpressionLog::Export(TenantIid tid, int64_t from_ms,
