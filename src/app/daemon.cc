@@ -120,6 +120,18 @@ absl::Status Daemon::Init(const Config& config) {
   model_store_->LoadActive();  // before readiness: premium and enterprise models are mapped
   recommender_ = std::make_unique<recommend::Recommender>(model_store_.get(), collector_.get());
   impressions_ = std::make_unique<recommend::ImpressionLog>(db_.get(), retention_.get());
+  metrics_.AddGauge("recd_models_live", "Tenants with a mapped live model, and their bytes",
+                    {"measure"}, [this] {
+                      const auto st = model_store_->GetStats();
+                      return std::vector<metering::GaugeSample>{
+                          {{"models"}, static_cast<double>(st.live)},
+                          {{"bytes"}, static_cast<double>(st.mapped_bytes)}};
+                    });
+  metrics_.AddGauge("recd_model_mlock_failures_total",
+                    "Models that asked for mlock and are served mapped instead", {}, [this] {
+                      return std::vector<metering::GaugeSample>{
+                          {{}, static_cast<double>(model_store_->GetStats().lock_failures)}};
+                    });
   metrics_.AddGauge("recd_impressions_dropped_total",
                     "Impressions not recorded (queue full or write failed) since start", {}, [this] {
                       return std::vector<metering::GaugeSample>{

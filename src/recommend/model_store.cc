@@ -25,19 +25,43 @@ std::shared_ptr<const LiveModel> ModelStore::MakeLive(
   });
 }
 
+std::shared_ptr<const LiveModel> ModelStore::Map(const control::Tenant& tenant,
+                                                 const std::string& version, absl::Status* error) {
+  const model::MapOptions options = MapOptionsFor(tenant);
+  auto mapped = repository_->Open(tenant.iid, version, options);
+  if (!mapped.ok()) {
+    *error = mapped.status();
+    return nullptr;
+  }
+  if (options.lock && !(*mapped)->locked()) lock_failures_.fetch_add(1);
+  return MakeLive(version, std::move(*mapped));
+}
+
+ModelStore::Stats ModelStore::GetStats() const {
+  Stats stats;
+  stats.lock_failures = lock_failures_.load();
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [iid, live] : live_) {
+    ++stats.live;
+    stats.mapped_bytes += live->model->file_bytes();
+  }
+  return stats;
+}
+
 void ModelStore::LoadActive() {
   auto table = registry_->Snapshot();
   for (const auto& [iid, tenant] : table->by_iid) {
     if (tenant->active_model.empty() || tenant->tier == Tier::kStandard) continue;
-    auto mapped = repository_->Open(iid, tenant->active_model, MapOptionsFor(*tenant));
+    absl::Status error;
+    auto live = Map(*tenant, tenant->active_model, &error);
     absl::MutexLock lock(&mu_);
-    if (!mapped.ok()) {
+    if (live == nullptr) {
       RECD_LOG(Error) << "tenant " << tenant->id << ": active model " << tenant->active_model
-                      << " does not map, serving popular: " << mapped.status();
+                      << " does not map, serving popular: " << error;
       broken_[iid] = tenant->active_model;
       continue;
     }
-    live_[iid] = MakeLive(tenant->active_model, std::move(*mapped));
+    live_[iid] = std::move(live);
   }
 }
 
@@ -61,15 +85,15 @@ std::shared_ptr<const LiveModel> ModelStore::Get(const control::Tenant& tenant) 
     auto broken = broken_.find(tenant.iid);
     if (broken != broken_.end() && broken->second == version) return nullptr;
   }
-  auto mapped = repository_->Open(tenant.iid, version, MapOptionsFor(*current->second));
+  absl::Status error;
+  auto live = Map(*current->second, version, &error);
   absl::MutexLock lock(&mu_);
-  if (!mapped.ok()) {
+  if (live == nullptr) {
     RECD_LOG(Error) << "tenant " << tenant.id << ": active model " << version
-                    << " does not map, serving popular: " << mapped.status();
+                    << " does not map, serving popular: " << error;
     broken_[tenant.iid] = version;
     return nullptr;
   }
-  auto live = MakeLive(version, std::move(*mapped));
   live_[tenant.iid] = live;
   return live;
 }
@@ -90,8 +114,9 @@ absl::StatusOr<model::ModelInfo> ModelStore::Activate(std::string_view tenant_id
     }
   }
   // Map and pre-fault first: the swap below must not make requests wait on page faults.
-  RECD_ASSIGN_OR_RETURN(auto mapped, repository_->Open(tenant->iid, version, MapOptionsFor(*tenant)));
-  auto live = MakeLive(std::string(version), std::move(mapped));
+  absl::Status error;
+  auto live = Map(*tenant, std::string(version), &error);
+  if (live == nullptr) return error;
   RECD_RETURN_IF_ERROR(registry_->Update(tenant_id, [&](control::Tenant* t) {
                                   t->active_model = std::string(version);
                                   return absl::OkStatus();

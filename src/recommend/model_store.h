@@ -11,6 +11,7 @@
 // the pointer copy only; activation and first-use mapping serialise on one writer lock.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,6 +57,13 @@ class ModelStore {
   // Offboarding: forget the tenant (its files are removed by the repository).
   void Drop(TenantIid iid);
 
+  struct Stats {
+    uint64_t live = 0;            // tenants with a mapped live model
+    uint64_t mapped_bytes = 0;    // their compiled files' sizes
+    uint64_t lock_failures = 0;   // mlock refused since start (served mapped instead)
+  };
+  Stats GetStats() const;
+
  private:
   model::MapOptions MapOptionsFor(const control::Tenant& tenant) const;
   std::shared_ptr<const LiveModel> MakeLive(std::string version,
@@ -66,6 +74,10 @@ class ModelStore {
   sched::TierTableHolder* const tiers_;
   sched::WorkerPool* const background_;
 
+  std::shared_ptr<const LiveModel> Map(const control::Tenant& tenant, const std::string& version,
+                                       absl::Status* error);
+
+  std::atomic<uint64_t> lock_failures_{0};
   absl::Mutex write_mu_;  // activation, first-use mapping, removal
   mutable absl::Mutex mu_;
   absl::flat_hash_map<TenantIid, std::shared_ptr<const LiveModel>> live_ ABSL_GUARDED_BY(mu_);
