@@ -2,6 +2,7 @@
 #include "http/api.h"
 #include "http/error_response.h"
 #include "http/json_body.h"
+#include "http/params.h"
 #include "util/json_writer.h"
 #include "util/strings.h"
 
@@ -9,31 +10,6 @@ namespace recd::http {
 namespace {
 
 constexpr int64_t kMaxListLimit = 1000;
-constexpr size_t kExportChunkBytes = 64 << 10;
-
-// A user or item id from the path or query: 400 unless a valid id.
-absl::Status CheckId(std::string_view what, std::string_view id) {
-  if (!ingest::IsValidEventId(id)) {
-    return absl::InvalidArgumentError(util::StrCat(
-        what, " must be 1 to 128 bytes of UTF-8 without control characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int64_t> IntParam(const Request& req, std::string_view name, int64_t lo, int64_t hi,
-                                 std::optional<int64_t> fallback) {
-  auto v = req.Query(name);
-  if (!v) {
-    if (fallback) return *fallback;
-    return absl::InvalidArgumentError(util::StrCat("query parameter \"", name, "\" is required"));
-  }
-  int64_t out = 0;
-  if (!util::ParseInt(*v, &out) || out < lo || out > hi) {
-    return absl::InvalidArgumentError(
-        util::StrCat("\"", name, "\" must be an integer from ", lo, " to ", hi));
-  }
-  return out;
-}
 
 bool IsValidIdempotencyKey(std::string_view k) {
   if (k.empty() || k.size() > 64) return false;
@@ -218,17 +194,10 @@ Response EraseUser(const ApiServices& s, Request& req, const CallContext& ctx) {
 }
 
 Response ExportEvents(const ApiServices& s, Request& req, const CallContext& ctx) {
-  auto from = IntParam(req, "from", 0, ingest::kMaxTs, std::nullopt);
-  if (!from.ok()) return ErrorResponse(from.status());
-  auto to = IntParam(req, "to", 0, ingest::kMaxTs, std::nullopt);
-  if (!to.ok()) return ErrorResponse(to.status());
-  if (*to < *from) return ErrorResponse(absl::InvalidArgumentError("\"to\" must not be before \"from\""));
-  std::shared_ptr<ingest::ExportCursor> cursor =
-      s.collector->Export(ctx.principal.tenant->iid, *from, *to);
-  Response r;
-  r.content_type = "application/x-ndjson";
-  r.stream = [cursor](std::string* chunk) { return cursor->Next(chunk, kExportChunkBytes); };
-  return r;
+  auto range = ExportRange(req);
+  if (!range.ok()) return ErrorResponse(range.status());
+  return NdjsonResponse(
+      s.collector->Export(ctx.principal.tenant->iid, range->first, range->second));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "http/api.h"
 #include "http/error_response.h"
 #include "http/json_body.h"
+#include "http/params.h"
 #include "ingest/event.h"
 #include "util/json_writer.h"
 #include "util/log.h"
@@ -16,15 +17,6 @@ namespace {
 constexpr int64_t kMaxK = 1000;
 constexpr size_t kMaxExclude = 1000;
 constexpr size_t kMaxContextItems = 100;
-constexpr size_t kExportChunkBytes = 64 << 10;
-
-absl::Status CheckId(std::string_view what, std::string_view id) {
-  if (!ingest::IsValidEventId(id)) {
-    return absl::InvalidArgumentError(util::StrCat(
-        what, " must be 1 to 128 bytes of UTF-8 without control characters"));
-  }
-  return absl::OkStatus();
-}
 
 // k within 1..1,000 and the tier's max_k (SPEC 7.4, 7.6): above a limit is 400 naming it.
 absl::StatusOr<uint32_t> CheckK(int64_t k, const sched::Quotas& quotas) {
@@ -183,33 +175,13 @@ Response Similar(const ApiServices& s, Request& req, const CallContext& ctx) {
   return r;
 }
 
-absl::StatusOr<int64_t> RequiredMs(const Request& req, std::string_view name) {
-  auto v = req.Query(name);
-  if (!v) return absl::InvalidArgumentError(util::StrCat("query parameter \"", name, "\" is required"));
-  int64_t out = 0;
-  if (!util::ParseInt(*v, &out) || out < 0 || out > ingest::kMaxTs) {
-    return absl::InvalidArgumentError(
-        util::StrCat("\"", name, "\" must be an integer from 0 to ", ingest::kMaxTs));
-  }
-  return out;
-}
-
 Response ExportImpressions(const ApiServices& s, Request& req, const CallContext& ctx) {
-  auto from = RequiredMs(req, "from");
-  if (!from.ok()) return ErrorResponse(from.status());
-  auto to = RequiredMs(req, "to");
-  if (!to.ok()) return ErrorResponse(to.status());
-  if (*to < *from) {
-    return ErrorResponse(absl::InvalidArgumentError("\"to\" must not be before \"from\""));
-  }
+  auto range = ExportRange(req);
+  if (!range.ok()) return ErrorResponse(range.status());
   // What this tenant was served before the call is in the export: wait for the writer.
   s.impressions->Flush();
-  std::shared_ptr<ingest::ExportCursor> cursor =
-      s.impressions->Export(ctx.principal.tenant->iid, *from, *to);
-  Response r;
-  r.content_type = "application/x-ndjson";
-  r.stream = [cursor](std::string* chunk) { return cursor->Next(chunk, kExportChunkBytes); };
-  return r;
+  return NdjsonResponse(
+      s.impressions->Export(ctx.principal.tenant->iid, range->first, range->second));
 }
 
 }  // namespace

@@ -77,33 +77,6 @@ void WriteExportLine(std::string* out, const Event& e) {
   out->push_back('\n');
 }
 
-class LogExportCursor final : public ExportCursor {
- public:
-  LogExportCursor(const storage::Db* db, TenantIid tid, int64_t from, int64_t to, int64_t cutoff)
-      : snapshot_(db->GetSnapshot()),
-        end_(LogKey(tid, to, 0)),
-        it_(db->NewIterator(storage::Cf::kEvents, snapshot_.get(), end_)),
-        cutoff_(cutoff) {
-    it_.Seek(LogKey(tid, std::max<int64_t>(from, 0), 0));
-  }
-
-  absl::StatusOr<bool> Next(std::string* out, size_t budget) override {
-    const size_t start = out->size();
-    for (; it_.Valid() && out->size() - start < budget; it_.Next()) {
-      RECD_ASSIGN_OR_RETURN(Event e, DecodeLog(it_.key(), it_.value()));
-      if (e.received < cutoff_) continue;  // expired, not yet compacted away
-      WriteExportLine(out, e);
-    }
-    RECD_RETURN_IF_ERROR(it_.status());
-    return it_.Valid();
-  }
-
- private:
-  std::unique_ptr<storage::Snapshot> snapshot_;
-  std::string end_;
-  storage::Iterator it_;
-  int64_t cutoff_;
-};
 
 }  // namespace
 
@@ -459,7 +432,15 @@ absl::Status Collector::EraseUser(TenantIid tid, std::string_view user) {
 
 std::unique_ptr<ExportCursor> Collector::Export(TenantIid tid, int64_t from_ms,
                                                 int64_t to_ms) const {
-  return std::make_unique<LogExportCursor>(db_, tid, from_ms, to_ms, retention_->CutoffMs(tid));
+  const int64_t cutoff = retention_->CutoffMs(tid);
+  return NewRangeCursor(
+      db_, storage::Cf::kEvents, LogKey(tid, std::max<int64_t>(from_ms, 0), 0),
+      LogKey(tid, to_ms, 0),
+      [cutoff](std::string_view key, std::string_view value, std::string* out) -> absl::Status {
+        RECD_ASSIGN_OR_RETURN(Event e, DecodeLog(key, value));
+        if (e.received >= cutoff) WriteExportLine(out, e);  // else expired, not yet compacted
+        return absl::OkStatus();
+      });
 }
 
 void Collector::DropTenant(TenantIid tid) {

@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "ingest/event.h"
+#include "ingest/export_cursor.h"
 #include "ingest/popularity.h"
 #include "metering/usage_delta.h"
 #include "storage/db.h"
@@ -90,13 +91,6 @@ class PriorityWriter {
   std::deque<Job*> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
-};
-
-class ExportCursor {
- public:
-  // Appends NDJSON lines to `out`, about `budget` bytes more; false once the range is done.
-  virtual absl::StatusOr<bool> Next(std::string* out, size_t budget) = 0;
-  virtual ~ExportCursor() = default;
 };
 
 struct CollectorOptions {

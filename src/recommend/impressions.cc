@@ -19,35 +19,6 @@ std::string ImpressionKey(TenantIid tid, int64_t served_ms, uint64_t seq) {
   return k;
 }
 
-class ImpressionCursor final : public ingest::ExportCursor {
- public:
-  ImpressionCursor(const storage::Db* db, TenantIid tid, int64_t from, int64_t to, int64_t cutoff)
-      : snapshot_(db->GetSnapshot()),
-        end_(ImpressionKey(tid, to, 0)),
-        it_(db->NewIterator(storage::Cf::kImpressions, snapshot_.get(), end_)),
-        cutoff_(cutoff) {
-    it_.Seek(ImpressionKey(tid, from, 0));
-  }
-
-  absl::StatusOr<bool> Next(std::string* out, size_t budget) override {
-    const size_t start = out->size();
-    for (; it_.Valid() && out->size() - start < budget; it_.Next()) {
-      if (it_.key().size() != 20) continue;
-      const auto served = static_cast<int64_t>(util::DecodeFixed64BE(it_.key().data() + 4));
-      if (served < cutoff_) continue;  // expired, not yet compacted away
-      out->append(it_.value());
-      out->push_back('\n');
-    }
-    RECD_RETURN_IF_ERROR(it_.status());
-    return it_.Valid();
-  }
-
- private:
-  std::unique_ptr<storage::Snapshot> snapshot_;
-  std::string end_;
-  storage::Iterator it_;
-  int64_t cutoff_;
-};
 
 }  // namespace
 
@@ -131,7 +102,17 @@ void ImpressionLog::Run() {
 
 std::unique_ptr<ingest::ExportCursor> ImpressionLog::Export(TenantIid tid, int64_t from_ms,
                                                             int64_t to_ms) const {
-  return std::make_unique<ImpressionCursor>(db_, tid, from_ms, to_ms, retention_->CutoffMs(tid));
+  const int64_t cutoff = retention_->CutoffMs(tid);
+  return ingest::NewRangeCursor(
+      db_, storage::Cf::kImpressions, ImpressionKey(tid, from_ms, 0), ImpressionKey(tid, to_ms, 0),
+      [cutoff](std::string_view key, std::string_view value, std::string* out) {
+        if (key.size() != 20) return absl::OkStatus();
+        const auto served = static_cast<int64_t>(util::DecodeFixed64BE(key.data() + 4));
+        if (served < cutoff) return absl::OkStatus();  // expired, not yet compacted away
+        out->append(value);
+        out->push_back('\n');
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace recd::recommend
