@@ -36,14 +36,18 @@ std::shared_ptr<TenantLimiter::State> TenantLimiter::StateOf(TenantIid iid) {
   return slot;
 }
 
-absl::Status TenantLimiter::Admit(TenantIid iid, Kind kind, double rate, double cost) {
-  const int64_t now = clock_->MonotonicNs();
-  Shard& shard = ShardOf(iid);
-  absl::MutexLock lock(&shard.mu);
+TokenBucket& TenantLimiter::RefilledBucket(Shard& shard, TenantIid iid, Kind kind, double rate) {
   auto& slot = shard.states[iid];
   if (!slot) slot = std::make_shared<State>();
   TokenBucket& b = slot->buckets[static_cast<int>(kind)];
-  b.Refill(rate, now);
+  b.Refill(rate, clock_->MonotonicNs());
+  return b;
+}
+
+absl::Status TenantLimiter::Admit(TenantIid iid, Kind kind, double rate, double cost) {
+  Shard& shard = ShardOf(iid);
+  absl::MutexLock lock(&shard.mu);
+  TokenBucket& b = RefilledBucket(shard, iid, kind, rate);
   if (!b.Positive()) {
     return RateLimitedError(
         util::StrCat(kind == Kind::kEvents ? "events_per_s" : "recommendations_per_s", " of ",
@@ -55,14 +59,9 @@ absl::Status TenantLimiter::Admit(TenantIid iid, Kind kind, double rate, double 
 }
 
 void TenantLimiter::Charge(TenantIid iid, Kind kind, double rate, double cost) {
-  const int64_t now = clock_->MonotonicNs();
   Shard& shard = ShardOf(iid);
   absl::MutexLock lock(&shard.mu);
-  auto& slot = shard.states[iid];
-  if (!slot) slot = std::make_shared<State>();
-  TokenBucket& b = slot->buckets[static_cast<int>(kind)];
-  b.Refill(rate, now);
-  b.Charge(cost);
+  RefilledBucket(shard, iid, kind, rate).Charge(cost);
 }
 
 std::shared_ptr<void> TenantLimiter::TryHold(TenantIid iid, int64_t max_inflight) {

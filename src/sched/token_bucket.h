@@ -69,6 +69,9 @@ class TenantLimiter {
   };
   Shard& ShardOf(TenantIid iid) const { return shards_[iid % kShards]; }
   std::shared_ptr<State> StateOf(TenantIid iid);
+  // The tenant's bucket of `kind`, refilled to now. Caller holds shard.mu.
+  TokenBucket& RefilledBucket(Shard& shard, TenantIid iid, Kind kind, double rate)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const util::Clock* clock_;
   mutable Shard shards_[kShards];
