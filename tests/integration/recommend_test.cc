@@ -401,6 +401,35 @@ TEST_F(RecommendTest, ImpressionsRecordWhatWasServed) {
   EXPECT_EQ(client_->Send("GET", "/v1/impressions/export?from=0", "", Bearer(keys.server)).status, 400);
 }
 
+TEST_F(RecommendTest, UsageBillsServedRecommendationsAndRowsScored) {
+  Keys keys = Onboard("acme");
+  ASSERT_EQ(Upload("acme", "v1", Spec(1)).status, 201);  // 200 rows
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  Ingest(keys.ingest, "u1", {"sku-1"});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Recommend(keys.server, R"({"user":"u1"})").status, 200);  // personalized: 200 rows
+  }
+  ASSERT_EQ(Recommend(keys.server, R"({"user":"nobody"})").status, 200);  // popular: 0 rows
+  ASSERT_EQ(client_->Send("GET", "/v1/items/sku-2/similar", "", Bearer(keys.server)).status, 200);
+  ASSERT_EQ(client_->Send("GET", "/v1/items/none/similar", "", Bearer(keys.server)).status, 200);
+  EXPECT_EQ(Recommend(keys.server, R"({"k":1})").status, 400);  // not billed
+  // Request counters are flushed within a second.
+  Json day("{}");
+  for (int i = 0; i < 50; ++i) {
+    HttpResult r = AdminCall("GET", "/v1/admin/tenants/acme/usage?from=" + UtcDate() + "&to=" + UtcDate());
+    ASSERT_EQ(r.status, 200) << r.body;
+    day = Json(r.body);
+    if (int64_t(simdjson::dom::array(day["days"]).at(0)["recommendations"]) == 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto d = simdjson::dom::array(day["days"]).at(0);
+  EXPECT_EQ(int64_t(d["recommendations"]), 4);
+  EXPECT_EQ(int64_t(d["similar"]), 2);
+  EXPECT_EQ(int64_t(d["items_scored"]), 4 * 200);  // 3 personalized + 1 similar
+  EXPECT_EQ(int64_t(d["events_accepted"]), 1);
+  EXPECT_EQ(int64_t(d["requests_refused"]), 0);
+}
+
 class PathImportTest : public RecommendTest {
  protected:
   void SetUp() override {

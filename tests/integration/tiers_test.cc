@@ -30,14 +30,6 @@ std::string Batch(int n, const std::string& user = "u1", int bad = 0) {
   return b + "]}";
 }
 
-std::string Today(int offset_days = 0) {
-  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(offset_days) * 86400;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
 
 // A connection driven by hand: headers now, the body later (deadlines, in-flight holds).
 class RawConnection {
@@ -212,7 +204,7 @@ max_inflight = 1000
   EXPECT_EQ(sample.Header("retry-after"), "1");
   EXPECT_EQ(Str(Json(sample.body)["error"]["code"]), "overloaded");
   // Every refusal is billed as refused, and only the served batches as events.
-  Json u = Usage("acme", Today(), Today());
+  Json u = Usage("acme", UtcDate(), UtcDate());
   EXPECT_EQ(Day(u, 0, "requests_refused"), overloaded.load());
   EXPECT_EQ(Day(u, 0, "events_accepted"), ok.load() * 1000);
 }
@@ -259,7 +251,7 @@ TEST_F(Tiers, WorkNotStartedBeforeTheDeadlineIs503) {
   EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", h).status, 200);
   h.back().second = "soon";
   EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", h).status, 400);
-  Json u = Usage("acme", Today(), Today());
+  Json u = Usage("acme", UtcDate(), UtcDate());
   EXPECT_EQ(Day(u, 0, "requests_refused"), 1);
   EXPECT_EQ(Day(u, 0, "events_accepted"), 0);
   HttpResult metrics = client_->Send("GET", "/metrics");
@@ -317,9 +309,9 @@ TEST_F(Tiers, UsageEqualsTheWorkloadSurvivesRestartAndOffboarding) {
 
   auto check = [&](const char* when) {
     SCOPED_TRACE(when);
-    Json u = Usage("acme", Today(-1), Today(1));
+    Json u = Usage("acme", UtcDate(-1), UtcDate(1));
     ASSERT_EQ(simdjson::dom::array(u["days"]).size(), 3u);
-    EXPECT_EQ(Str(simdjson::dom::array(u["days"]).at(1)["date"]), Today());
+    EXPECT_EQ(Str(simdjson::dom::array(u["days"]).at(1)["date"]), UtcDate());
     EXPECT_EQ(Day(u, 1, "events_accepted"), 14);
     EXPECT_EQ(Day(u, 1, "events_rejected"), 3);
     EXPECT_EQ(Day(u, 1, "bytes_ingested"), static_cast<int64_t>(bytes));
@@ -327,7 +319,7 @@ TEST_F(Tiers, UsageEqualsTheWorkloadSurvivesRestartAndOffboarding) {
     EXPECT_EQ(Day(u, 1, "recommendations"), 0);
     EXPECT_EQ(Day(u, 0, "events_accepted"), 0);
     EXPECT_EQ(Day(u, 2, "events_accepted"), 0);
-    Json v = Usage("bolt", Today(), Today());
+    Json v = Usage("bolt", UtcDate(), UtcDate());
     EXPECT_EQ(Day(v, 0, "events_accepted"), 7);
     EXPECT_EQ(Day(v, 0, "events_rejected"), 0);
     EXPECT_EQ(Day(v, 0, "requests_refused"), 0);
@@ -343,7 +335,7 @@ TEST_F(Tiers, UsageEqualsTheWorkloadSurvivesRestartAndOffboarding) {
   // A new tenant under the old name adds to the same bill.
   Keys again = Onboard("acme");
   ASSERT_EQ(client_->Send("POST", "/v1/events", Batch(1), Bearer(again.ingest)).status, 200);
-  Json u = Usage("acme", Today(), Today());
+  Json u = Usage("acme", UtcDate(), UtcDate());
   EXPECT_EQ(Day(u, 0, "events_accepted"), 15);
 }
 
