@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "control/tenant_registry.h"
 #include "model/repository.h"
+#include "recommend/scoring_batcher.h"
 #include "sched/tier_config.h"
 #include "sched/worker_pool.h"
 
@@ -30,6 +31,8 @@ namespace recd::recommend {
 struct LiveModel {
   std::string version;
   std::shared_ptr<const model::CompiledModel> model;
+  // Concurrent requests scoring this version share passes over its matrix.
+  mutable ScoringBatcher batcher;
 };
 
 class ModelStore {

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
-#include "model/kernels/kernels.h"
 #include "recommend/user_vector.h"
 #include "util/strings.h"
 
@@ -24,22 +23,15 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
-// Scores every row of the model against scratch.query, skipping scratch.excluded (sorted,
-// unique on return), and renders the top k.
-void ScoreTopK(const model::CompiledModel& m, uint32_t k, Scratch& s, Recommendation* out) {
+// Scores every row of the live model against scratch.query, skipping scratch.excluded
+// (sorted, unique on return), in a pass shared with concurrent requests, and renders the top k.
+void ScoreTopK(const LiveModel& live, uint32_t k, Scratch& s, Recommendation* out) {
+  const model::CompiledModel& m = *live.model;
   std::sort(s.excluded.begin(), s.excluded.end());
   s.excluded.erase(std::unique(s.excluded.begin(), s.excluded.end()), s.excluded.end());
   if (s.top.size() < k) s.top.resize(k);
   const kernels::Exclusions ex{s.excluded.data(), s.excluded.size()};
-  const kernels::SimdLevel level = kernels::DetectedSimdLevel();
-  size_t n = 0;
-  if (m.precision() == model::Precision::kInt8 && m.matrix_i8() != nullptr) {
-    const kernels::MatrixI8 mat{m.matrix_i8(), m.scales_i8(), m.rows(), m.dim(), m.i8_stride()};
-    n = kernels::TopKDotI8(level, mat, s.query.data(), k, ex, s.top.data());
-  } else {
-    const kernels::MatrixF32 mat{m.matrix(), m.rows(), m.dim(), m.stride()};
-    n = kernels::TopKDotF32(level, mat, s.query.data(), k, ex, s.top.data());
-  }
+  const size_t n = live.batcher.TopK(m, s.query.data(), k, ex, s.top.data(), &out->batch_size);
   out->items_scored = m.rows();
   out->items.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -91,7 +83,7 @@ absl::StatusOr<Recommendation> Recommender::Recommend(const control::Tenant& ten
         // Every window and context item, weighed or not (SPEC 7.1).
         for (const auto& [row, w] : s.builder.weights()) s.excluded.push_back(row);
       }
-      ScoreTopK(*m, q.k, s, &out);
+      ScoreTopK(*live, q.k, s, &out);
       return out;
     }
   }
@@ -119,7 +111,7 @@ absl::StatusOr<Recommendation> Recommender::Similar(const control::Tenant& tenan
       s.query.assign(y, y + m.stride());
       s.excluded.assign(1, *row);
       out.strategy = Strategy::kSimilar;
-      ScoreTopK(m, k, s, &out);
+      ScoreTopK(*live, k, s, &out);
       return out;
     }
   }

@@ -1,0 +1,103 @@
+#include "recommend/scoring_batcher.h"
+
+#include <utility>
+
+#include "model/kernels/kernels.h"
+
+namespace recd::recommend {
+namespace {
+
+// The batch kernels take up to this many queries per call; more are split into passes.
+constexpr size_t kMaxBatch = 32;
+
+}  // namespace
+
+void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>& jobs) {
+  const kernels::SimdLevel level = kernels::DetectedSimdLevel();
+  const bool int8 = m.precision() == model::Precision::kInt8 && m.matrix_i8() != nullptr;
+  const kernels::MatrixF32 f32{m.matrix(), m.rows(), m.dim(), m.stride()};
+  const kernels::MatrixI8 i8{m.matrix_i8(), m.scales_i8(), m.rows(), m.dim(), m.i8_stride()};
+  if (jobs.size() == 1) {
+    Job& j = *jobs[0];
+    j.count = int8 ? kernels::TopKDotI8(level, i8, j.query, j.k, j.ex, j.out)
+                   : kernels::TopKDotF32(level, f32, j.query, j.k, j.ex, j.out);
+    j.batch_size = 1;
+    return;
+  }
+  // Per leader thread, reused: the pass allocates nothing once warm.
+  thread_local std::vector<const float*> queries;
+  thread_local std::vector<uint32_t> ks;
+  thread_local std::vector<kernels::Exclusions> exs;
+  thread_local std::vector<kernels::ScoredRow*> outs;
+  thread_local std::vector<size_t> counts;
+  for (size_t first = 0; first < jobs.size(); first += kMaxBatch) {
+    const size_t n = std::min(kMaxBatch, jobs.size() - first);
+    queries.resize(n);
+    ks.resize(n);
+    exs.resize(n);
+    outs.resize(n);
+    counts.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const Job& j = *jobs[first + i];
+      queries[i] = j.query;
+      ks[i] = j.k;
+      exs[i] = j.ex;
+      outs[i] = j.out;
+    }
+    if (int8) {
+      kernels::TopKDotI8Batch(level, i8, queries.data(), n, ks.data(), exs.data(), outs.data(),
+                              counts.data());
+    } else {
+      kernels::TopKDotF32Batch(level, f32, queries.data(), n, ks.data(), exs.data(), outs.data(),
+                               counts.data());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      jobs[first + i]->count = counts[i];
+      jobs[first + i]->batch_size = n;
+    }
+  }
+}
+
+size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* query, uint32_t k,
+                            kernels::Exclusions ex, kernels::ScoredRow* out, size_t* batch_size) {
+  Job job{query, k, ex, out};
+  thread_local std::vector<Job*> batch;
+  absl::MutexLock lock(&mu_);
+  pending_.push_back(&job);
+  struct Wait {
+    ScoringBatcher* self;
+    Job* job;
+  } wait{this, &job};
+  // Done by a leader, or no pass running: then this thread leads the next one. Its own job is
+  // still pending (only leaders take jobs), so that pass includes it.
+  mu_.Await(absl::Condition(
+      +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->job->done || !w->self->scoring_; },
+      &wait));
+  if (!job.done) {
+    scoring_ = true;
+    batch.swap(pending_);
+    pending_.clear();
+    mu_.Unlock();
+    Run(model, batch);
+    mu_.Lock();
+    for (Job* j : batch) j->done = true;
+    ++passes_;
+    queries_ += batch.size();
+    batch.clear();
+    scoring_ = false;
+  }
+  if (batch_size != nullptr) *batch_size = job.batch_size;
+  return job.count;
+}
+
+uint64_t ScoringBatcher::passes() const {
+  absl::MutexLock lock(&mu_);
+  return passes_;
+}
+
+uint64_t ScoringBatcher::queries() const {
+  absl::MutexLock lock(&mu_);
+  return queries_;
+}
+
+}  // namespace recd::recommend
