@@ -196,6 +196,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view 
   RECD_RETURN_IF_ERROR(r.Int("max_tenant_labels", &c.max_tenant_labels, 0, 100'000));
   RECD_RETURN_IF_ERROR(r.String("model_root", &c.model_root));
   RECD_RETURN_IF_ERROR(r.Int("max_concurrent_uploads", &c.max_concurrent_uploads, 1, 64));
+  RECD_RETURN_IF_ERROR(r.Bool("batch_scoring", &c.batch_scoring));
 
   absl::Status st;
   if (const toml::table* pop = r.Table("popularity", &st)) {

@@ -43,6 +43,7 @@ struct Config {
   int64_t max_tenant_labels = 100;
   std::string model_root;  // folders importable with {"path": ...}; empty: none
   int64_t max_concurrent_uploads = 2;
+  bool batch_scoring = true;  // concurrent requests for one model share a scoring pass
 
   PopularityConfig popularity;
   sched::TierTable tiers = sched::TierTable::Defaults();

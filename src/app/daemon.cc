@@ -118,7 +118,8 @@ absl::Status Daemon::Init(const Config& config) {
   model_store_ = std::make_unique<recommend::ModelStore>(models_.get(), registry_.get(),
                                                         tiers_.get(), control_pool_.get());
   model_store_->LoadActive();  // before readiness: premium and enterprise models are mapped
-  recommender_ = std::make_unique<recommend::Recommender>(model_store_.get(), collector_.get());
+  recommender_ = std::make_unique<recommend::Recommender>(model_store_.get(), collector_.get(),
+                                                          config.batch_scoring);
   impressions_ = std::make_unique<recommend::ImpressionLog>(db_.get(), retention_.get());
   metrics_.AddGauge("recd_models_live", "Tenants with a mapped live model, and their bytes",
                     {"measure"}, [this] {

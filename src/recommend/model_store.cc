@@ -16,7 +16,7 @@ model::MapOptions ModelStore::MapOptionsFor(const control::Tenant& tenant) const
 
 std::shared_ptr<const LiveModel> ModelStore::MakeLive(
     std::string version, std::shared_ptr<const model::CompiledModel> m) const {
-  auto* live = new LiveModel{std::move(version), std::move(m), {}};
+  auto* live = new LiveModel{std::move(version), std::move(m), ScoringBatcher()};
   // munmap of a large mapping takes milliseconds: keep it off the request that happens to
   // release the last reference.
   sched::WorkerPool* pool = background_;

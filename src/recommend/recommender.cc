@@ -25,13 +25,19 @@ Scratch& ThreadScratch() {
 
 // Scores every row of the live model against scratch.query, skipping scratch.excluded
 // (sorted, unique on return), in a pass shared with concurrent requests, and renders the top k.
-void ScoreTopK(const LiveModel& live, uint32_t k, Scratch& s, Recommendation* out) {
+void ScoreTopK(const LiveModel& live, bool batch, uint32_t k, Scratch& s, Recommendation* out) {
   const model::CompiledModel& m = *live.model;
   std::sort(s.excluded.begin(), s.excluded.end());
   s.excluded.erase(std::unique(s.excluded.begin(), s.excluded.end()), s.excluded.end());
   if (s.top.size() < k) s.top.resize(k);
   const kernels::Exclusions ex{s.excluded.data(), s.excluded.size()};
-  const size_t n = live.batcher.TopK(m, s.query.data(), k, ex, s.top.data(), &out->batch_size);
+  size_t n = 0;
+  if (batch) {
+    n = live.batcher.TopK(m, s.query.data(), k, ex, s.top.data(), &out->batch_size);
+  } else {
+    n = ScoringBatcher::TopKAlone(m, s.query.data(), k, ex, s.top.data());
+    out->batch_size = 1;
+  }
   out->items_scored = m.rows();
   out->items.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -83,7 +89,7 @@ absl::StatusOr<Recommendation> Recommender::Recommend(const control::Tenant& ten
         // Every window and context item, weighed or not (SPEC 7.1).
         for (const auto& [row, w] : s.builder.weights()) s.excluded.push_back(row);
       }
-      ScoreTopK(*live, q.k, s, &out);
+      ScoreTopK(*live, batch_scoring_, q.k, s, &out);
       return out;
     }
   }
@@ -111,7 +117,7 @@ absl::StatusOr<Recommendation> Recommender::Similar(const control::Tenant& tenan
       s.query.assign(y, y + m.stride());
       s.excluded.assign(1, *row);
       out.strategy = Strategy::kSimilar;
-      ScoreTopK(*live, k, s, &out);
+      ScoreTopK(*live, batch_scoring_, k, s, &out);
       return out;
     }
   }

@@ -41,8 +41,9 @@ inline constexpr uint32_t kDefaultWindow = 50;
 
 class Recommender {
  public:
-  Recommender(ModelStore* store, ingest::Collector* collector)
-      : store_(store), collector_(collector) {}
+  // `batch_scoring`: concurrent requests for one model version share a pass (ScoringBatcher).
+  Recommender(ModelStore* store, ingest::Collector* collector, bool batch_scoring = true)
+      : store_(store), collector_(collector), batch_scoring_(batch_scoring) {}
 
   absl::StatusOr<Recommendation> Recommend(const control::Tenant& tenant,
                                            const RecommendQuery& query);
@@ -54,6 +55,7 @@ class Recommender {
  private:
   ModelStore* const store_;
   ingest::Collector* const collector_;
+  const bool batch_scoring_;
 };
 
 }  // namespace recd::recommend

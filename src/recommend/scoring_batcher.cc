@@ -1,5 +1,7 @@
 #include "recommend/scoring_batcher.h"
 
+#include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "model/kernels/kernels.h"
@@ -12,18 +14,32 @@ constexpr size_t kMaxBatch = 32;
 
 }  // namespace
 
+ScoringBatcher::ScoringBatcher(int max_passes)
+    : max_passes_(max_passes > 0 ? max_passes
+                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
+
+size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, const float* query, uint32_t k,
+                                 kernels::Exclusions ex, kernels::ScoredRow* out) {
+  const kernels::SimdLevel level = kernels::DetectedSimdLevel();
+  if (m.precision() == model::Precision::kInt8 && m.matrix_i8() != nullptr) {
+    const kernels::MatrixI8 i8{m.matrix_i8(), m.scales_i8(), m.rows(), m.dim(), m.i8_stride()};
+    return kernels::TopKDotI8(level, i8, query, k, ex, out);
+  }
+  const kernels::MatrixF32 f32{m.matrix(), m.rows(), m.dim(), m.stride()};
+  return kernels::TopKDotF32(level, f32, query, k, ex, out);
+}
+
 void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>& jobs) {
+  if (jobs.size() == 1) {
+    Job& j = *jobs[0];
+    j.count = TopKAlone(m, j.query, j.k, j.ex, j.out);
+    j.batch_size = 1;
+    return;
+  }
   const kernels::SimdLevel level = kernels::DetectedSimdLevel();
   const bool int8 = m.precision() == model::Precision::kInt8 && m.matrix_i8() != nullptr;
   const kernels::MatrixF32 f32{m.matrix(), m.rows(), m.dim(), m.stride()};
   const kernels::MatrixI8 i8{m.matrix_i8(), m.scales_i8(), m.rows(), m.dim(), m.i8_stride()};
-  if (jobs.size() == 1) {
-    Job& j = *jobs[0];
-    j.count = int8 ? kernels::TopKDotI8(level, i8, j.query, j.k, j.ex, j.out)
-                   : kernels::TopKDotF32(level, f32, j.query, j.k, j.ex, j.out);
-    j.batch_size = 1;
-    return;
-  }
   // Per leader thread, reused: the pass allocates nothing once warm.
   thread_local std::vector<const float*> queries;
   thread_local std::vector<uint32_t> ks;
@@ -68,15 +84,20 @@ size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* quer
     ScoringBatcher* self;
     Job* job;
   } wait{this, &job};
-  // Done by a leader, or no pass running: then this thread leads the next one. Its own job is
-  // still pending (only leaders take jobs), so that pass includes it.
+  // Done by a leader, or still pending with a pass slot free: then this thread leads a pass
+  // over everything pending, its own job included. A job another leader has taken is only
+  // waited for (that leader writes into its buffers).
   mu_.Await(absl::Condition(
-      +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->job->done || !w->self->scoring_; },
+      +[](Wait* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return w->job->done ||
+               (!w->job->taken && w->self->passes_running_ < w->self->max_passes_);
+      },
       &wait));
   if (!job.done) {
-    scoring_ = true;
+    ++passes_running_;
     batch.swap(pending_);
     pending_.clear();
+    for (Job* j : batch) j->taken = true;
     mu_.Unlock();
     Run(model, batch);
     mu_.Lock();
@@ -84,7 +105,7 @@ size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* quer
     ++passes_;
     queries_ += batch.size();
     batch.clear();
-    scoring_ = false;
+    --passes_running_;
   }
   if (batch_size != nullptr) *batch_size = job.batch_size;
   return job.count;

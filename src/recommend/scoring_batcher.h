@@ -1,9 +1,9 @@
 // Shares one pass over a model's matrix among the requests scoring it at the same moment
-// (SPEC 7.6, issue 4): a request that finds no pass running becomes the leader and scores
-// every query queued for this model version in one batched kernel call; requests that arrive
-// meanwhile queue and wait for their result, and the first of them leads the next pass once
-// this one ends. Nobody ever waits for more requests to arrive: a lone request is scored at
-// once, alone. The batch kernels return exactly what the single-query kernel returns, so
+// (SPEC 7.6, issue 4). Up to `max_passes` passes run at once (one per core by default: fewer
+// would leave cores idle while requests wait); a request that finds a free slot leads a pass
+// over every query queued for this model version, in one batched kernel call; requests that
+// arrive while all slots are busy queue, and the first slot to free takes them all. Nobody
+// ever waits for more requests to arrive: a request meeting a free slot is scored at once. The batch kernels return exactly what the single-query kernel returns, so
 // batching never changes an answer.
 // Thread-safe. One per live model version.
 #pragma once
@@ -21,10 +21,17 @@ namespace recd::recommend {
 
 class ScoringBatcher {
  public:
+  // 0: the number of CPUs.
+  explicit ScoringBatcher(int max_passes = 0);
+
   // Top-k rows of `model` for `query` (stride floats) skipping `ex`, into `out` (room for k);
   // returns the count. `*batch_size` (optional) receives how many queries shared the pass.
   size_t TopK(const model::CompiledModel& model, const float* query, uint32_t k,
               kernels::Exclusions ex, kernels::ScoredRow* out, size_t* batch_size = nullptr);
+
+  // The same without sharing: one kernel call for this query alone.
+  static size_t TopKAlone(const model::CompiledModel& model, const float* query, uint32_t k,
+                          kernels::Exclusions ex, kernels::ScoredRow* out);
 
   // Passes run and queries scored since start (metrics).
   uint64_t passes() const;
@@ -38,13 +45,15 @@ class ScoringBatcher {
     kernels::ScoredRow* out;
     size_t count = 0;
     size_t batch_size = 0;
+    bool taken = false;  // a leader holds it: only wait for done
     bool done = false;
   };
   static void Run(const model::CompiledModel& model, const std::vector<Job*>& jobs);
 
   mutable absl::Mutex mu_;
   std::vector<Job*> pending_ ABSL_GUARDED_BY(mu_);
-  bool scoring_ ABSL_GUARDED_BY(mu_) = false;
+  const int max_passes_;
+  int passes_running_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t passes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t queries_ ABSL_GUARDED_BY(mu_) = 0;
 };

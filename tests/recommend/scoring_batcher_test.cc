@@ -32,8 +32,9 @@ std::shared_ptr<const model::CompiledModel> Compile(const mt::TempDir& dir, std:
   return *m;
 }
 
-void CheckConcurrentPassesMatchSingleQueries(const model::CompiledModel& m) {
-  ScoringBatcher batcher;
+// `max_passes` 1 shares the most; more run passes side by side (the daemon: one per CPU).
+void CheckConcurrentPassesMatchSingleQueries(const model::CompiledModel& m, int max_passes = 1) {
+  ScoringBatcher batcher(max_passes);
   constexpr int kThreads = 8, kQueriesPerThread = 60;
   std::vector<std::thread> threads;
   std::atomic<int> mismatches{0}, shared{0};
@@ -87,6 +88,12 @@ TEST(ScoringBatcher, ConcurrentPassesEqualSingleQueriesFloat32) {
 TEST(ScoringBatcher, ConcurrentPassesEqualSingleQueriesInt8) {
   mt::TempDir dir;
   CheckConcurrentPassesMatchSingleQueries(*Compile(dir, R"("precision":"int8")"));
+}
+
+TEST(ScoringBatcher, SeveralPassesAtOnceNeverShareAJob) {
+  mt::TempDir dir;
+  auto m = Compile(dir, "");
+  for (int passes : {2, 3}) CheckConcurrentPassesMatchSingleQueries(*m, passes);
 }
 
 }  // namespace
