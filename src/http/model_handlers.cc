@@ -117,13 +117,8 @@ absl::StatusOr<std::string> ResolveImportPath(const ApiServices& s, const std::s
   return folder;
 }
 
-absl::StatusOr<std::shared_ptr<const control::Tenant>> TenantOf(const ApiServices& s,
-                                                               const std::string& id) {
-  return s.registry->Get(id);
-}
-
 Response PutModel(const ApiServices& s, Request& req) {
-  auto tenant = TenantOf(s, req.params[0]);
+  auto tenant = s.registry->Get(req.params[0]);
   if (!tenant.ok()) return ErrorResponse(tenant.status());
   const std::string& version = req.params[1];
   absl::Status st = CheckVersion(version);
@@ -147,7 +142,7 @@ Response PutModel(const ApiServices& s, Request& req) {
 }
 
 Response ListModels(const ApiServices& s, Request& req) {
-  auto tenant = TenantOf(s, req.params[0]);
+  auto tenant = s.registry->Get(req.params[0]);
   if (!tenant.ok()) return ErrorResponse(tenant.status());
   auto models = s.models->List((*tenant)->iid);
   if (!models.ok()) return ErrorResponse(models.status());
