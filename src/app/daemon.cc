@@ -80,6 +80,7 @@ absl::Status Daemon::Init(const Config& config) {
   db_options.history_drop = retention_->HistoryPredicate();
   // Impression keys share the log's tid + time + seq layout, so the log's rule applies.
   db_options.impressions_drop = retention_->EventsPredicate();
+  db_options.idempotency_drop = retention_->IdempotencyPredicate();
   // Every file is recompacted (through the retention filter) within max_purge_days.
   db_options.periodic_compaction_seconds = static_cast<uint64_t>(config.max_purge_days) * 86400;
   RECD_ASSIGN_OR_RETURN(db_, storage::Db::Open(config.data_dir + "/db", db_options));

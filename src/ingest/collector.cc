@@ -55,6 +55,19 @@ class EventsDrop final : public storage::DropPredicate {
   const Retention* retention_;
 };
 
+class IdempotencyDrop final : public storage::DropPredicate {
+ public:
+  explicit IdempotencyDrop(const util::Clock* clock) : clock_(clock) {}
+  bool ShouldDrop(std::string_view, std::string_view value) const override {
+    uint64_t at = 0;
+    if (!util::GetVarint64(&value, &at)) return false;
+    return clock_->NowMs() - static_cast<int64_t>(at) >= kIdempotencyWindowMs;
+  }
+
+ private:
+  const util::Clock* clock_;
+};
+
 class HistoryDrop final : public storage::DropPredicate {
  public:
   explicit HistoryDrop(const Retention* r) : retention_(r) {}
@@ -106,6 +119,10 @@ std::shared_ptr<const storage::DropPredicate> Retention::EventsPredicate() const
 
 std::shared_ptr<const storage::DropPredicate> Retention::HistoryPredicate() const {
   return std::make_shared<HistoryDrop>(this);
+}
+
+std::shared_ptr<const storage::DropPredicate> Retention::IdempotencyPredicate() const {
+  return std::make_shared<IdempotencyDrop>(clock_);
 }
 
 // ---- WalSyncer ----

@@ -39,6 +39,8 @@ class Retention {
 
   std::shared_ptr<const storage::DropPredicate> EventsPredicate() const;
   std::shared_ptr<const storage::DropPredicate> HistoryPredicate() const;
+  // Idempotency records past their 24 h window (they answer nothing any more).
+  std::shared_ptr<const storage::DropPredicate> IdempotencyPredicate() const;
 
  private:
   const util::Clock* clock_;

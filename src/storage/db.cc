@@ -167,6 +167,10 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& dir, const DbOpt
       cf_options.compaction_filter_factory =
           std::make_shared<PredicateFilterFactory>(options.events_drop);
     }
+    if (cf == Cf::kIdempotency && options.idempotency_drop) {
+      cf_options.compaction_filter_factory =
+          std::make_shared<PredicateFilterFactory>(options.idempotency_drop);
+    }
     if (cf == Cf::kImpressions && options.impressions_drop) {
       cf_options.compaction_filter_factory =
           std::make_shared<PredicateFilterFactory>(options.impressions_drop);

@@ -101,6 +101,7 @@ struct DbOptions {
   std::shared_ptr<const DropPredicate> events_drop;
   std::shared_ptr<const DropPredicate> history_drop;
   std::shared_ptr<const DropPredicate> impressions_drop;
+  std::shared_ptr<const DropPredicate> idempotency_drop;
   // Files older than this are recompacted, so filters see every key within the bound.
   uint64_t periodic_compaction_seconds = 0;
   size_t block_cache_bytes = 128 << 20;

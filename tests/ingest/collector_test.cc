@@ -93,6 +93,7 @@ class CollectorTest : public ::testing::Test {
     storage::DbOptions o;
     o.events_drop = retention_->EventsPredicate();
     o.history_drop = retention_->HistoryPredicate();
+    o.idempotency_drop = retention_->IdempotencyPredicate();
     db_ = *storage::Db::Open(dir_, o);
     CollectorOptions co;
     co.popularity = Weights();
@@ -242,6 +243,13 @@ TEST_F(CollectorTest, IdempotencyReplaysTheAnswerAndRefusesConcurrentRepeats) {
   ASSERT_TRUE(expired.ok());
   EXPECT_FALSE(expired->has_value());
   collector_->EndIdempotent(1, "k1");
+  // Compaction removes the record for good (the log and history stay: retention is longer).
+  ASSERT_TRUE(db_->Flush().ok());
+  ASSERT_TRUE(db_->CompactRange(storage::Cf::kIdempotency, "", "").ok());
+  auto it = db_->NewIterator(storage::Cf::kIdempotency);
+  it.Seek("");
+  EXPECT_FALSE(it.Valid()) << "an idempotency record outlived its 24 h window";
+  EXPECT_EQ(collector_->UserEvents(1, "u", 10)->size(), 1u);
 }
 
 TEST(ValidateEvent, NamesEachProblem) {
