@@ -92,6 +92,10 @@ class HttpServer::Impl {
     tier_latency_ = metrics->AddHistogram(
         "recd_tier_request_duration_seconds",
         "Time from headers read to answer written for admitted requests, by tier", {"tier"});
+    refused_connections_ =
+        metrics->AddCounter("recd_http_connections_refused_total",
+                            "Connections answered 503 and closed at accept: over max_connections", {})
+            ->Get({});
     metrics->AddGauge("recd_http_open_connections", "Open client connections", {}, [this] {
       return std::vector<metering::GaugeSample>{
           {{}, static_cast<double>(open_connections_.load())}};
@@ -117,6 +121,7 @@ class HttpServer::Impl {
   std::atomic<size_t> in_flight_{0};
   std::atomic<uint64_t> next_request_id_{0};
   std::atomic<uint64_t> next_upload_{0};
+  metering::Counter* refused_connections_ = nullptr;
   std::atomic<size_t> active_uploads_{0};
   const std::string request_id_prefix_;
   metering::CounterFamily* requests_;
@@ -567,8 +572,22 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (draining_.load() || !acceptor_.is_open()) return;
   if (!ec) {
     if (open_connections_.load() >= options_.max_connections) {
+      // Over the cap: refuse at once rather than queue. One best-effort non-blocking write of a
+      // fixed answer (a fresh socket's buffer always has room), so the client learns why.
+      static constexpr char kOverCap[] =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+          "Retry-After: 1\r\nConnection: close\r\nContent-Length: 70\r\n\r\n"
+          "{\"error\":{\"code\":\"overloaded\",\"message\":\"too many open connections\"}}\n";
       beast::error_code ignored;
-      socket.close(ignored);  // Over the cap: refuse at once rather than queue.
+      socket.non_blocking(true, ignored);
+      socket.write_some(net::buffer(kOverCap, sizeof(kOverCap) - 1), ignored);
+      // Closing with unread bytes sends RST, which can destroy the answer at the client: take
+      // in whatever request already arrived.
+      char unread[4096];
+      socket.read_some(net::buffer(unread), ignored);
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+      refused_connections_->Inc();
     } else {
       open_connections_.fetch_add(1);
       socket.set_option(tcp::no_delay(true), ec);

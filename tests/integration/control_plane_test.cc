@@ -1,5 +1,8 @@
 // The control plane through the real binary: onboarding, keys, patches, offboarding, restarts,
 // and every error the foundation answers, each time checking that nothing stored changed.
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
 
 #include "tests/integration/test_env.h"
@@ -213,6 +216,36 @@ TEST_F(ControlPlane, SigtermDrainsAndExitsZero) {
   EXPECT_NE(daemon_.Log().find("stopped cleanly"), std::string::npos);
   StartDaemon();
   EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme").status, 200);
+}
+
+// Over max_connections a new connection gets 503 overloaded and is closed; freeing one lets
+// the next in.
+TEST(ConnectionCap, ConnectionsOverTheCapGet503) {
+  const std::string dir = MakeTempDir("recd-conncap");
+  const std::string config = dir + "/recd.toml";
+  FILE* f = std::fopen(config.c_str(), "w");
+  std::fputs("max_connections = 2\n", f);
+  std::fclose(f);
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start({"--config", config})) << daemon.Log();
+  HttpClient a(daemon.port()), b(daemon.port()), c(daemon.port());
+  ASSERT_EQ(a.Send("GET", "/healthz").status, 200);
+  ASSERT_EQ(b.Send("GET", "/healthz").status, 200);
+  HttpResult refused = c.Send("GET", "/healthz");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("\"overloaded\""), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.Header("retry-after"), "1");
+  a.Close();
+  int status = 0;
+  for (int i = 0; i < 50 && status != 200; ++i) {
+    c.Close();
+    status = c.Send("GET", "/healthz").status;
+    if (status != 200) usleep(50'000);
+  }
+  EXPECT_EQ(status, 200);
+  HttpResult metrics = b.Send("GET", "/metrics");
+  EXPECT_NE(metrics.body.find("recd_http_connections_refused_total"), std::string::npos);
+  RemoveTree(dir);
 }
 
 }  // namespace
