@@ -7,6 +7,7 @@
 #include "http/error_response.h"
 #include "http/json_body.h"
 #include "util/json_writer.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace recd::http {
@@ -235,6 +236,14 @@ Response PatchTenant(const ApiServices& s, Request& req) {
     return absl::OkStatus();
   });
   if (!updated.ok()) return ErrorResponse(updated.status());
+  // A new tier or model_memory override changes how the live model is held (mapped, prefetched,
+  // locked): apply it now rather than at the next activation.
+  if (s.model_store != nullptr && (tier || !quota_edits.empty())) {
+    if (absl::Status remapped = s.model_store->ApplyMemoryPolicy(req.params[0]); !remapped.ok()) {
+      RECD_LOG(Warning) << "tenant " << req.params[0]
+                        << ": live model keeps its old memory policy: " << remapped;
+    }
+  }
   return JsonResponse(200, TenantEnvelope(**updated, *s.tiers->Get()));
 }
 

@@ -14,9 +14,10 @@ model::MapOptions ModelStore::MapOptionsFor(const control::Tenant& tenant) const
   return options;
 }
 
-std::shared_ptr<const LiveModel> ModelStore::MakeLive(
-    std::string version, std::shared_ptr<const model::CompiledModel> m) const {
-  auto* live = new LiveModel{std::move(version), std::move(m), ScoringBatcher()};
+std::shared_ptr<const LiveModel> ModelStore::MakeLive(std::string version,
+                                                     std::shared_ptr<const model::CompiledModel> m,
+                                                     model::MapOptions options) const {
+  auto* live = new LiveModel{std::move(version), std::move(m), options, ScoringBatcher()};
   // munmap of a large mapping takes milliseconds: keep it off the request that happens to
   // release the last reference.
   sched::WorkerPool* pool = background_;
@@ -34,7 +35,7 @@ std::shared_ptr<const LiveModel> ModelStore::Map(const control::Tenant& tenant,
     return nullptr;
   }
   if (options.lock && !(*mapped)->locked()) lock_failures_.fetch_add(1);
-  return MakeLive(version, std::move(*mapped));
+  return MakeLive(version, std::move(*mapped), options);
 }
 
 ModelStore::Stats ModelStore::GetStats() const {
@@ -131,6 +132,35 @@ absl::StatusOr<model::ModelInfo> ModelStore::Activate(std::string_view tenant_id
   }
   RECD_LOG(Info) << "tenant " << tenant_id << ": model " << version << " is live";
   return info;
+}
+
+absl::Status ModelStore::ApplyMemoryPolicy(std::string_view tenant_id) {
+  absl::MutexLock write(&write_mu_);
+  RECD_ASSIGN_OR_RETURN(std::shared_ptr<const control::Tenant> tenant, registry_->Get(tenant_id));
+  std::shared_ptr<const LiveModel> current;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = live_.find(tenant->iid);
+    if (it == live_.end()) return absl::OkStatus();
+    current = it->second;
+  }
+  const model::MapOptions wanted = MapOptionsFor(*tenant);
+  if (wanted.populate == current->options.populate && wanted.lock == current->options.lock) {
+    return absl::OkStatus();
+  }
+  absl::Status error;
+  auto live = Map(*tenant, current->version, &error);
+  if (live == nullptr) return error;
+  std::shared_ptr<const LiveModel> retired;
+  {
+    absl::MutexLock lock(&mu_);
+    auto& slot = live_[tenant->iid];
+    retired = std::move(slot);
+    slot = std::move(live);
+  }
+  RECD_LOG(Info) << "tenant " << tenant_id << ": model " << current->version << " re-mapped ("
+                 << (wanted.lock ? "locked" : wanted.populate ? "prefetched" : "mapped") << ")";
+  return absl::OkStatus();
 }
 
 absl::Status ModelStore::Remove(std::string_view tenant_id, std::string_view version) {

@@ -31,6 +31,7 @@ namespace recd::recommend {
 struct LiveModel {
   std::string version;
   std::shared_ptr<const model::CompiledModel> model;
+  model::MapOptions options;  // how it was mapped
   // Concurrent requests scoring this version share passes over its matrix.
   mutable ScoringBatcher batcher;
 };
@@ -54,6 +55,11 @@ class ModelStore {
   // damaged file (the old version stays live). Activating the live version is a no-op.
   absl::StatusOr<model::ModelInfo> Activate(std::string_view tenant_id, std::string_view version);
 
+  // Re-maps the live version under the tenant's current memory policy (after a tier or quota
+  // change) and swaps it in, if the policy differs from the one it was mapped with. No live
+  // model: nothing to do.
+  absl::Status ApplyMemoryPolicy(std::string_view tenant_id);
+
   // Deletes an inactive version. Errors: FailedPrecondition if it is the active one.
   absl::Status Remove(std::string_view tenant_id, std::string_view version);
 
@@ -70,7 +76,8 @@ class ModelStore {
  private:
   model::MapOptions MapOptionsFor(const control::Tenant& tenant) const;
   std::shared_ptr<const LiveModel> MakeLive(std::string version,
-                                            std::shared_ptr<const model::CompiledModel> m) const;
+                                            std::shared_ptr<const model::CompiledModel> m,
+                                            model::MapOptions options) const;
 
   model::ModelRepository* const repository_;
   control::TenantRegistry* const registry_;

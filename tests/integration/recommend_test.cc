@@ -430,6 +430,21 @@ TEST_F(RecommendTest, UsageBillsServedRecommendationsAndRowsScored) {
   EXPECT_EQ(int64_t(d["requests_refused"]), 0);
 }
 
+TEST_F(RecommendTest, TierChangeRemapsTheLiveModelUnderItsNewPolicy) {
+  Keys keys = Onboard("acme");
+  ASSERT_EQ(Upload("acme", "v1", Spec(1)).status, 201);
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  Ingest(keys.ingest, "u1", {"sku-1"});
+  const auto before = Items(Recommend(keys.server, R"({"user":"u1"})"));
+  ASSERT_EQ(AdminCall("PATCH", "/v1/admin/tenants/acme", R"({"tier":"premium"})").status, 200);
+  EXPECT_NE(daemon_.Log().find("model v1 re-mapped (prefetched)"), std::string::npos)
+      << daemon_.Log();
+  HttpResult r = Recommend(keys.server, R"({"user":"u1"})");
+  EXPECT_EQ(Strategy(r), "personalized");
+  EXPECT_EQ(Items(r), before);
+  EXPECT_EQ(Str(Json(r.body)["model_version"]), "v1");
+}
+
 class PathImportTest : public RecommendTest {
  protected:
   void SetUp() override {
