@@ -445,6 +445,45 @@ TEST_F(RecommendTest, TierChangeRemapsTheLiveModelUnderItsNewPolicy) {
   EXPECT_EQ(Str(Json(r.body)["model_version"]), "v1");
 }
 
+// The other serving paths through the API: an int8 copy (scores from the quantised matrix) and
+// an iALS model (the fold-in), next to the float32 reference of the same rows.
+TEST_F(RecommendTest, Int8AndIalsModelsServeThroughTheApi) {
+  Keys keys = Onboard("acme");
+  mt::FolderSpec f32 = Spec(5, 400, 32);
+  mt::FolderSpec i8 = f32;
+  i8.extra = R"("half_life_s":0,"precision":"int8")";
+  mt::FolderSpec ials = f32;
+  ials.kind = "ials";
+  ials.extra = R"("half_life_s":0,"alpha":2.0,"regularization":0.1)";
+  ASSERT_EQ(Upload("acme", "int8", i8).status, 201);
+  ASSERT_EQ(Upload("acme", "ials", ials).status, 201);
+  Json list(AdminCall("GET", "/v1/admin/tenants/acme/models").body);
+  std::map<std::string, std::string> precision;
+  for (auto m : list["models"].get_array()) precision[Str(m["version"])] = Str(m["precision"]);
+  EXPECT_EQ(precision["int8"], "int8");
+  EXPECT_EQ(precision["ials"], "float32");
+
+  Ingest(keys.ingest, "u1", {"sku-11", "sku-12", "sku-13"});
+  ASSERT_EQ(Activate("acme", "int8").status, 200);
+  HttpResult r = Recommend(keys.server, R"({"user":"u1","k":10})");
+  ASSERT_EQ(Strategy(r), "personalized") << r.body;
+  const std::vector<std::string> got = Items(r);
+  const std::vector<std::string> want = ExpectedTopK(f32, {11, 12, 13}, 10);
+  size_t overlap = 0;
+  for (const auto& id : got) overlap += std::count(want.begin(), want.end(), id);
+  EXPECT_GE(overlap, 9u) << "int8 top-10 strays from float32";
+
+  ASSERT_EQ(Activate("acme", "ials").status, 200);
+  r = Recommend(keys.server, R"({"user":"u1","k":10})");
+  ASSERT_EQ(Strategy(r), "personalized") << r.body;
+  EXPECT_EQ(Items(r).size(), 10u);
+  for (const auto& id : Items(r)) {
+    EXPECT_TRUE(id != "sku-11" && id != "sku-12" && id != "sku-13") << "seen item served";
+  }
+  // The fold-in is not the mean: with these confidences its ranking differs from it.
+  EXPECT_NE(Items(r), want);
+}
+
 class PathImportTest : public RecommendTest {
  protected:
   void SetUp() override {
