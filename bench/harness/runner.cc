@@ -21,6 +21,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "recd/status.h"
+#include "util/machine.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
@@ -58,18 +59,6 @@ absl::StatusOr<std::string> ResolveAddress(const Target& target, bool allow_non_
   }
   return absl::FailedPreconditionError(
       util::StrCat(target.host, " does not resolve to a loopback address"));
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(colon + 2);
-    }
-  }
-  return "unknown";
 }
 
 int64_t IntervalNs(int64_t duration_ns) {
@@ -565,7 +554,7 @@ class Runner {
 
 std::map<std::string, std::string> DescribeSetup() {
   std::map<std::string, std::string> setup;
-  setup["cpu"] = CpuModel();
+  setup["cpu"] = util::CpuModelName();
   setup["cores"] = util::StrCat(std::thread::hardware_concurrency());
   setup["build"] = util::StrCat(RECD_BENCH_BUILD_TYPE, ", g++ ", __VERSION__);
   setup["started"] = util::FormatIsoTimestamp(util::SystemClock::Get().NowMs());

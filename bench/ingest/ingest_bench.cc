@@ -26,6 +26,7 @@
 #include "storage/db.h"
 #include "tests/support/daemon_process.h"
 #include "util/log.h"
+#include "util/machine.h"
 
 namespace recd::ingest {
 namespace {
@@ -287,14 +288,7 @@ BENCHMARK(BM_CollectorAppend100)->UseRealTime();
 BENCHMARK(BM_UserEventsLatest50)->UseRealTime();
 
 void PrintSetup() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, model = "unknown";
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      model = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
+  const std::string model = util::CpuModelName();
   std::printf("ingest_bench: cpu=\"%s\" cores=%u build=%s batch=%d users=%d preload=%lld\n",
               model.c_str(), std::thread::hardware_concurrency(), RECD_BUILD_TYPE, kBatch, kUsers,
               static_cast<long long>(PreloadEvents()));

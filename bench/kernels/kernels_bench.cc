@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/machine.h"
 #include "model/kernels/kernels.h"
 #include "stream_read.h"
 #if RECD_HAVE_FAISS
@@ -290,22 +291,10 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   std::map<std::string, double> seconds_;
 };
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(colon + 2);
-    }
-  }
-  return "unknown";
-}
-
 void PrintSetup(const std::vector<uint32_t>& sizes) {
   const char* forced = std::getenv("RECD_SIMD_LEVEL");
   std::printf("recd kernels_bench\n");
-  std::printf("  cpu:    %s\n", CpuModel().c_str());
+  std::printf("  cpu:    %s\n", util::CpuModelName().c_str());
   std::printf("  cores:  %u (benchmarks run on one thread)\n", std::thread::hardware_concurrency());
   std::printf("  simd:   supported %s%s, detected %s (RECD_SIMD_LEVEL=%s)\n",
               std::string(kernels::SimdLevelName(kernels::SupportedSimdLevel())).c_str(),
