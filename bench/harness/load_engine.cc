@@ -113,7 +113,11 @@ class Worker {
     result.sending_ns = (ending_ns_ > 0 ? ending_ns_ : finish_ns_) - start_ns_;
     result.exhausted = exhausted_early_;
     result.overhead = std::move(overhead_);
-    for (auto& stream : streams_) result.streams.push_back(std::move(stream->stats));
+    // The engine's dispatch lag is the merge of its streams' (same histogram configuration).
+    for (auto& stream : streams_) {
+      result.overhead.dispatch_lag_us.Merge(stream->stats.dispatch_lag_us).IgnoreError();
+      result.streams.push_back(std::move(stream->stats));
+    }
     return result;
   }
 
@@ -198,7 +202,6 @@ class Worker {
       ++stream->issued;
       pending.scheduled_ns = stream->next_arrival_ns;
       pending.dispatched_ns = now;
-      overhead_.dispatch_lag_us.Record((now - pending.scheduled_ns) / 1000);
       stream->stats.dispatch_lag_us.Record((now - pending.scheduled_ns) / 1000);
       if (!stream->idle.empty()) {
         Conn* conn = stream->idle.back();

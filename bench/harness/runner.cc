@@ -96,8 +96,8 @@ class Runner {
     report_.compare = scenario_.compare;
     RunReport header;
     header.setup = report_.setup;
-    std::cout << RenderText(header).substr(0, RenderText(header).find("\n== answers"))
-              << std::flush;
+    const std::string rendered = RenderText(header);
+    std::cout << rendered.substr(0, rendered.find("\n== answers")) << std::flush;
 
     RECD_RETURN_IF_ERROR(LoadReplays());
     admin_ = std::make_unique<AdminClient>(target_, address_, options_.admin_token,
@@ -309,7 +309,7 @@ class Runner {
       return absl::FailedPreconditionError(
           util::StrCat("rate_of \"", load.rate_of, "\": that phase did not run"));
     }
-    const PhaseResult& ref = it->second;
+    const PhaseResult& ref = report_.phases[it->second];
     const double served = ref.sending_s > 0 ? ref.Merged(load.tenant).ok() / ref.sending_s : 0.0;
     if (served <= 0) {
       report_.warnings.push_back(util::StrCat("rate_of \"", load.rate_of, "\": tenant ",
@@ -455,16 +455,15 @@ class Runner {
 
   void Finished(PhaseResult phase) {
     AddToTotals(phase, &report_);
-    std::string text;
     RunReport one;
-    one.phases.push_back(phase);
+    one.phases.push_back(std::move(phase));
     // Print each phase as it ends, so a long run shows progress.
     const std::string rendered = RenderText(one);
     const size_t begin = rendered.find("\n== phase");
     const size_t end = rendered.find("\n== answers");
     if (begin != std::string::npos) std::cout << rendered.substr(begin, end - begin) << std::flush;
-    results_[phase.name] = phase;
-    report_.phases.push_back(std::move(phase));
+    results_[one.phases.back().name] = report_.phases.size();
+    report_.phases.push_back(std::move(one.phases.back()));
   }
 
   absl::Status RunSweep(const PhaseSpec& spec, size_t phase_index) {
@@ -546,7 +545,7 @@ class Runner {
   std::unique_ptr<AdminClient> admin_;
   std::map<std::string, OnboardedTenant> tenants_;
   std::map<std::string, std::shared_ptr<const std::vector<ReplayEvent>>> replays_;
-  std::map<std::string, PhaseResult> results_;
+  std::map<std::string, size_t> results_;  // phase name -> index in report_.phases
   mutable RunReport report_;
 };
 

@@ -54,10 +54,6 @@ class TrivialServer::Impl {
     absl::MutexLock lock(&mu_);
     return counts_;
   }
-  std::string last_upload() const {
-    absl::MutexLock lock(&mu_);
-    return last_upload_;
-  }
   int64_t total() const { return total_.load(); }
 
  private:
@@ -120,7 +116,6 @@ class TrivialServer::Impl {
     {
       absl::MutexLock lock(&mu_);
       ++counts_[util::StrCat(method, " ", path, " ", status)];
-      if (method == "PUT") last_upload_ = request.body();
     }
     ++total_;
     std::string answer = util::StrCat("HTTP/1.1 ", status, " X\r\n");
@@ -162,7 +157,6 @@ class TrivialServer::Impl {
   std::atomic<int64_t> total_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> counts_ ABSL_GUARDED_BY(mu_);
-  std::string last_upload_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<TrivialServer>> TrivialServer::Start(bool fake_recd) {
@@ -176,6 +170,5 @@ TrivialServer::~TrivialServer() { impl_->Stop(); }
 uint16_t TrivialServer::port() const { return impl_->port(); }
 std::map<std::string, int64_t> TrivialServer::Counts() const { return impl_->Counts(); }
 int64_t TrivialServer::total_requests() const { return impl_->total(); }
-std::string TrivialServer::last_upload() const { return impl_->last_upload(); }
 
 }  // namespace recd::bench

@@ -26,8 +26,6 @@ class TrivialServer {
   // Requests answered, keyed "METHOD /path-without-query STATUS".
   std::map<std::string, int64_t> Counts() const;
   int64_t total_requests() const;
-  // Bytes of the last PUT body (model upload), for tests.
-  std::string last_upload() const;
 
   class Impl;
 

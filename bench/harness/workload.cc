@@ -14,7 +14,6 @@ std::vector<std::pair<std::string, double>> DefaultEventTypes() {
 
 }  // namespace
 
-std::string SyntheticUserId(int64_t rank) { return util::StrCat("u", rank); }
 std::string SyntheticItemId(int64_t rank) { return util::StrCat("i", rank); }
 
 SyntheticSource::SyntheticSource(SyntheticConfig config)

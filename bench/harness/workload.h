@@ -20,7 +20,6 @@
 namespace recd::bench {
 
 // Ids of the synthetic world: users "u<rank>", items "i<rank>" (rank 1 = most popular).
-std::string SyntheticUserId(int64_t rank);
 std::string SyntheticItemId(int64_t rank);
 
 struct SyntheticConfig {

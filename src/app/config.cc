@@ -6,7 +6,6 @@
 #include <toml++/toml.h>
 
 #include "util/strings.h"
-#include "util/strings.h"
 
 namespace recd::app {
 namespace {

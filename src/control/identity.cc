@@ -1,7 +1,6 @@
 #include "control/identity.h"
 
 #include "util/strings.h"
-#include "util/strings.h"
 #include "util/crypto.h"
 
 namespace recd::control {

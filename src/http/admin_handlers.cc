@@ -2,10 +2,10 @@
 #include <algorithm>
 
 #include "util/strings.h"
-#include "util/strings.h"
 #include "http/api.h"
 #include "http/error_response.h"
 #include "http/json_body.h"
+#include "http/params.h"
 #include "util/json_writer.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -135,13 +135,9 @@ Response CreateTenant(const ApiServices& s, Request& req) {
 }
 
 Response ListTenants(const ApiServices& s, Request& req) {
-  int64_t limit = kMaxListLimit;
-  if (auto l = req.Query("limit")) {
-    if (!util::ParseInt(*l, &limit) || limit < 1 || limit > kMaxListLimit) {
-      return ErrorResponse(absl::InvalidArgumentError(
-          util::StrCat("\"limit\" must be an integer from 1 to ", kMaxListLimit)));
-    }
-  }
+  auto parsed_limit = IntParam(req, "limit", 1, kMaxListLimit, kMaxListLimit);
+  if (!parsed_limit.ok()) return ErrorResponse(parsed_limit.status());
+  const int64_t limit = *parsed_limit;
   std::string after(req.Query("after").value_or(""));
   auto table = s.registry->Snapshot();
   std::vector<const control::Tenant*> tenants;
@@ -308,13 +304,6 @@ Response RevokeKey(const ApiServices& s, Request& req) {
 
 sched::Quotas EffectiveQuotas(const control::Tenant& tenant, const sched::TierTable& tiers) {
   return tenant.overrides.ApplyTo(tiers.Get(tenant.tier).quotas);
-}
-
-std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers) {
-  std::string out;
-  util::JsonWriter w(&out);
-  WriteTenant(w, tenant, tiers);
-  return out;
 }
 
 void AddAdminRoutes(Router* router, const ApiServices& services) {

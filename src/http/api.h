@@ -51,7 +51,4 @@ void AddRecommendRoutes(Router* router, const ApiServices& services);
 // GET /v1/admin/tenants/{id}/usage; added by AddAdminRoutes.
 void AddUsageRoutes(Router* router, const ApiServices& services);
 
-// Renders {"id","name","tier","status","created","active_model","quotas","allowed_origins"}.
-std::string RenderTenant(const control::Tenant& tenant, const sched::TierTable& tiers);
-
 }  // namespace recd::http

@@ -210,6 +210,7 @@ void AddEventRoutes(Router* router, const ApiServices& services) {
   Route ingest{Method::kPost, "/v1/events", "events_ingest", Auth::kTenantIngest, BodyKind::kJson,
                false, bind(PostEvents)};
   ingest.browser = true;
+  ingest.bills_events = true;
   router->Add(std::move(ingest));
   router->Add(Route{Method::kOptions, "/v1/events", "events_preflight", Auth::kNone,
                     BodyKind::kNone, true, PreflightEvents});

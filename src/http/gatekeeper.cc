@@ -54,16 +54,6 @@ absl::StatusOr<CallContext> Authorize(const control::Identity& identity, const R
   return absl::InternalError("unknown auth kind");
 }
 
-absl::StatusOr<Ticket> BasicGatekeeper::Admit(const Route& route, const Request& request) {
-  Ticket ticket;
-  RECD_ASSIGN_OR_RETURN(ticket.ctx, Authorize(*identity_, route, request));
-  ticket.pool = route.auth == Auth::kAdmin ? control_pool_ : request_pool_;
-  if (ticket.pool->QueueDepth() >= ticket.pool->capacity()) {
-    return OverloadedError(util::StrCat("pool ", ticket.pool->name(), " queue is full"));
-  }
-  return ticket;
-}
-
 namespace {
 
 constexpr std::string_view kTierLabels[kNumTiers] = {"standard", "premium", "enterprise"};
@@ -145,7 +135,7 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   const sched::Quotas quotas = tenant.overrides.ApplyTo(spec.quotas);
 
   // 429: events pay their count once parsed; every other tenant route costs one request.
-  const bool events = route.method == Method::kPost && route.pattern == "/v1/events";
+  const bool events = route.bills_events;
   absl::Status rate =
       events ? deps_.limiter->Admit(tenant.iid, sched::TenantLimiter::Kind::kEvents,
                                     quotas.events_per_s, 0)

@@ -38,21 +38,6 @@ class Gatekeeper {
                         const metering::UsageDelta& /*usage*/, std::string_view /*reason*/) {}
 };
 
-// Issue-2 admission: admin routes run on the control pool, tenant routes on one shared pool.
-// The tier scheduler replaces the pool choice and adds rate limits.
-class BasicGatekeeper final : public Gatekeeper {
- public:
-  BasicGatekeeper(const control::Identity* identity, sched::WorkerPool* control_pool,
-                  sched::WorkerPool* request_pool)
-      : identity_(identity), control_pool_(control_pool), request_pool_(request_pool) {}
-  absl::StatusOr<Ticket> Admit(const Route& route, const Request& request) override;
-
- private:
-  const control::Identity* identity_;
-  sched::WorkerPool* control_pool_;
-  sched::WorkerPool* request_pool_;
-};
-
 // Issue-5 admission (SPEC 7.4 order, 7.6): after credentials, the tenant's request or events
 // bucket (429), its in-flight cap and its pool's queue (503), then the deadline. Tenant work
 // runs on the pool the TierScheduler assigns; admin work on the control pool. Refusals after

@@ -28,14 +28,6 @@ absl::StatusOr<uint32_t> CheckK(int64_t k, const sched::Quotas& quotas) {
   return static_cast<uint32_t>(k);
 }
 
-absl::StatusOr<int64_t> ParseKParam(const Request& req) {
-  auto v = req.Query("k");
-  if (!v) return 10;
-  int64_t k = 0;
-  if (!util::ParseInt(*v, &k)) return absl::InvalidArgumentError("\"k\" must be an integer");
-  return k;
-}
-
 absl::Status AddIds(std::string_view field, std::string_view id, size_t max,
                     std::vector<std::string>* out) {
   if (out->size() >= max) {
@@ -60,7 +52,7 @@ absl::StatusOr<RecommendParams> ParseQueryParams(const Request& req) {
   auto user = req.Query("user");
   if (!user) return absl::InvalidArgumentError("query parameter \"user\" is required");
   p.user = std::string(*user);
-  RECD_ASSIGN_OR_RETURN(p.k, ParseKParam(req));
+  RECD_ASSIGN_OR_RETURN(p.k, IntParam(req, "k", 1, kMaxK, 10));
   for (std::string_view id : req.QueryAll("exclude")) {
     RECD_RETURN_IF_ERROR(AddIds("exclude", id, kMaxExclude, &p.exclude));
   }
@@ -163,7 +155,7 @@ Response Similar(const ApiServices& s, Request& req, const CallContext& ctx) {
   const control::Tenant& tenant = *ctx.principal.tenant;
   absl::Status st = CheckId("item", req.params[0]);
   if (!st.ok()) return ErrorResponse(st);
-  auto k_param = ParseKParam(req);
+  auto k_param = IntParam(req, "k", 1, kMaxK, 10);
   if (!k_param.ok()) return ErrorResponse(k_param.status());
   auto k = CheckK(*k_param, EffectiveQuotas(tenant, *s.tiers->Get()));
   if (!k.ok()) return ErrorResponse(k.status());

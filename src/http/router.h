@@ -34,6 +34,9 @@ struct Route {
   // Browser ingestion (SPEC 7.5): an `Origin` must be in the tenant's allowed_origins, and an
   // ingest key may come as `?key=` (navigator.sendBeacon cannot set headers).
   bool browser = false;
+  // Rate limited by the events bucket, charged with the batch size once parsed (SPEC 7.6);
+  // every other tenant route costs one request of the requests bucket.
+  bool bills_events = false;
 };
 
 struct RouteMatch {

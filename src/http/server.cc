@@ -193,7 +193,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::milliseconds(server_->options_.read_timeout_ms));
 
     for (const auto& field : msg) {
-      req_.headers.emplace_back(util::ToLower(std::string(field.name_string())),
+      req_.headers.emplace_back(util::ToLower(std::string_view(field.name_string())),
                                 std::string(field.value()));
     }
     auto rid = req_.Header("x-request-id");

@@ -10,8 +10,7 @@ class RangeCursor final : public ExportCursor {
   RangeCursor(const storage::Db* db, storage::Cf cf, std::string begin, std::string end,
               LineWriter write_line)
       : snapshot_(db->GetSnapshot()),
-        end_(std::move(end)),
-        it_(db->NewIterator(cf, snapshot_.get(), end_)),
+        it_(db->NewIterator(cf, snapshot_.get(), end)),  // the iterator keeps its own copy
         write_line_(std::move(write_line)) {
     it_.Seek(begin);
   }
@@ -27,7 +26,6 @@ class RangeCursor final : public ExportCursor {
 
  private:
   std::unique_ptr<storage::Snapshot> snapshot_;
-  std::string end_;  // the iterator's upper bound points into it
   storage::Iterator it_;
   LineWriter write_line_;
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "util/coding.h"
+#include "util/strings.h"
 
 namespace recd::ingest {
 namespace {
@@ -44,9 +45,11 @@ void Popularity::Add(TenantIid tid, std::string_view item, std::string_view type
     t->landmark_ms = ts_ms;
     e = 0;
   }
-  double& score = t->scores[std::string(item)];
-  score += w * std::exp2(e);
-  if (sign < 0 && score <= 0) t->scores.erase(std::string(item));
+  // Look up by view: a known item costs no allocation (the common case, per event).
+  auto it = t->scores.find(util::ToAbsl(item));
+  if (it == t->scores.end()) it = t->scores.emplace(std::string(item), 0.0).first;
+  it->second += w * std::exp2(e);
+  if (sign < 0 && it->second <= 0) t->scores.erase(it);
   t->dirty = true;
 }
 

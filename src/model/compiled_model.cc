@@ -135,7 +135,8 @@ std::optional<uint32_t> CompiledModel::FindRow(std::string_view id) const {
     const char* slot = index_slots_ + i * format::kIndexSlotSize;
     const uint32_t row = Load<uint32_t>(slot);
     if (row == format::kEmptySlot) return std::nullopt;
-    if (Load<uint32_t>(slot + 4) == tag && row < summary_.rows && ItemId(row) == id) return row;
+    // ItemId is empty for an out-of-range row, and `id` is never empty: no match.
+    if (Load<uint32_t>(slot + 4) == tag && ItemId(row) == id) return row;
     i = (i + 1) & index_mask_;
   }
   return std::nullopt;

@@ -67,7 +67,7 @@ absl::StatusOr<size_t> GzipByteSource::Read(char* buf, size_t n) {
         z.avail_in = static_cast<uInt>(*r);
         if (*r == 0) input_done_ = true;
       }
-      if (z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
+      if (LooksGzipped(std::string_view(reinterpret_cast<const char*>(z.next_in), z.avail_in))) {
         inflateReset(&z);
         continue;
       }

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "recommend/user_vector.h"
-#include "util/strings.h"
 
 namespace recd::recommend {
 namespace {
@@ -15,7 +15,6 @@ struct Scratch {
   std::vector<float> query;
   std::vector<uint32_t> excluded;
   std::vector<kernels::ScoredRow> top;
-  std::vector<WindowEvent> window;
 };
 
 Scratch& ThreadScratch() {
@@ -33,10 +32,9 @@ void ScoreTopK(const LiveModel& live, bool batch, uint32_t k, Scratch& s, Recomm
   const kernels::Exclusions ex{s.excluded.data(), s.excluded.size()};
   size_t n = 0;
   if (batch) {
-    n = live.batcher.TopK(m, s.query.data(), k, ex, s.top.data(), &out->batch_size);
+    n = live.batcher.TopK(m, s.query.data(), k, ex, s.top.data());
   } else {
     n = ScoringBatcher::TopKAlone(m, s.query.data(), k, ex, s.top.data());
-    out->batch_size = 1;
   }
   out->items_scored = m.rows();
   out->items.reserve(n);
@@ -46,10 +44,9 @@ void ScoreTopK(const LiveModel& live, bool batch, uint32_t k, Scratch& s, Recomm
 }
 
 void Popular(ingest::Collector* collector, TenantIid tid, uint32_t k, int64_t now_ms,
-             const absl::flat_hash_set<std::string_view>& skip, Recommendation* out) {
+             absl::FunctionRef<bool(std::string_view item)> skip, Recommendation* out) {
   out->strategy = Strategy::kPopular;
-  out->items = collector->popularity().Top(
-      tid, k, now_ms, [&](std::string_view item) { return skip.contains(item); });
+  out->items = collector->popularity().Top(tid, k, now_ms, skip);
 }
 
 }  // namespace
@@ -74,12 +71,9 @@ absl::StatusOr<Recommendation> Recommender::Recommend(const control::Tenant& ten
                         collector_->UserEvents(tenant.iid, q.user,
                                                m != nullptr ? m->history_len() : kDefaultWindow));
   Scratch& s = ThreadScratch();
-  s.window.clear();
-  for (const auto& e : events) s.window.push_back({e.item, e.type, e.ts});
-
   if (m != nullptr) {
     s.query.resize(m->stride());
-    if (s.builder.Build(*m, s.window, q.context_items, q.now_ms, s.query.data())) {
+    if (s.builder.Build(*m, events, q.context_items, q.now_ms, s.query.data())) {
       out.strategy = Strategy::kPersonalized;
       s.excluded.clear();
       for (const std::string& id : q.exclude) {
@@ -96,10 +90,11 @@ absl::StatusOr<Recommendation> Recommender::Recommend(const control::Tenant& ten
   absl::flat_hash_set<std::string_view> skip;
   for (const std::string& id : q.exclude) skip.insert(id);
   if (q.exclude_seen) {
-    for (const auto& e : s.window) skip.insert(e.item);
+    for (const ingest::Event& e : events) skip.insert(e.item);
     for (const std::string& id : q.context_items) skip.insert(id);
   }
-  Popular(collector_, tenant.iid, q.k, q.now_ms, skip, &out);
+  Popular(collector_, tenant.iid, q.k, q.now_ms,
+          [&](std::string_view item) { return skip.contains(item); }, &out);
   return out;
 }
 
@@ -121,9 +116,8 @@ absl::StatusOr<Recommendation> Recommender::Similar(const control::Tenant& tenan
       return out;
     }
   }
-  absl::flat_hash_set<std::string_view> skip;
-  skip.insert(item);
-  Popular(collector_, tenant.iid, k, now_ms, skip, &out);
+  Popular(collector_, tenant.iid, k, now_ms, [item](std::string_view i) { return i == item; },
+          &out);
   return out;
 }
 

@@ -33,7 +33,6 @@ struct Recommendation {
   std::string model_version;  // empty: the tenant has no live model
   std::vector<ingest::ScoredItem> items;
   uint64_t items_scored = 0;  // catalogue rows scored (billing)
-  size_t batch_size = 0;      // queries that shared the scoring pass (0: none scored)
 };
 
 // History window used for `exclude_seen` when the tenant has no model (SPEC's default).

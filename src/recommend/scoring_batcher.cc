@@ -33,7 +33,6 @@ void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>&
   if (jobs.size() == 1) {
     Job& j = *jobs[0];
     j.count = TopKAlone(m, j.query, j.k, j.ex, j.out);
-    j.batch_size = 1;
     return;
   }
   const kernels::SimdLevel level = kernels::DetectedSimdLevel();
@@ -67,15 +66,12 @@ void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>&
       kernels::TopKDotF32Batch(level, f32, queries.data(), n, ks.data(), exs.data(), outs.data(),
                                counts.data());
     }
-    for (size_t i = 0; i < n; ++i) {
-      jobs[first + i]->count = counts[i];
-      jobs[first + i]->batch_size = n;
-    }
+    for (size_t i = 0; i < n; ++i) jobs[first + i]->count = counts[i];
   }
 }
 
 size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* query, uint32_t k,
-                            kernels::Exclusions ex, kernels::ScoredRow* out, size_t* batch_size) {
+                            kernels::Exclusions ex, kernels::ScoredRow* out) {
   Job job{query, k, ex, out};
   thread_local std::vector<Job*> batch;
   absl::MutexLock lock(&mu_);
@@ -107,7 +103,6 @@ size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* quer
     batch.clear();
     --passes_running_;
   }
-  if (batch_size != nullptr) *batch_size = job.batch_size;
   return job.count;
 }
 

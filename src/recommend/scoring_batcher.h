@@ -25,9 +25,9 @@ class ScoringBatcher {
   explicit ScoringBatcher(int max_passes = 0);
 
   // Top-k rows of `model` for `query` (stride floats) skipping `ex`, into `out` (room for k);
-  // returns the count. `*batch_size` (optional) receives how many queries shared the pass.
+  // returns the count.
   size_t TopK(const model::CompiledModel& model, const float* query, uint32_t k,
-              kernels::Exclusions ex, kernels::ScoredRow* out, size_t* batch_size = nullptr);
+              kernels::Exclusions ex, kernels::ScoredRow* out);
 
   // The same without sharing: one kernel call for this query alone.
   static size_t TopKAlone(const model::CompiledModel& model, const float* query, uint32_t k,
@@ -44,7 +44,6 @@ class ScoringBatcher {
     kernels::Exclusions ex;
     kernels::ScoredRow* out;
     size_t count = 0;
-    size_t batch_size = 0;
     bool taken = false;  // a leader holds it: only wait for done
     bool done = false;
   };

@@ -6,13 +6,13 @@
 namespace recd::recommend {
 
 bool UserVectorBuilder::Build(const model::CompiledModel& model,
-                              std::span<const WindowEvent> window,
+                              std::span<const ingest::Event> window,
                               std::span<const std::string> context_items, int64_t now_ms,
                               float* out) {
   std::fill(out, out + model.stride(), 0.0f);
   weights_.clear();
   const double half_life_ms = model.half_life_s() * 1000.0;
-  for (const WindowEvent& e : window) {
+  for (const ingest::Event& e : window) {
     auto row = model.FindRow(e.item);
     if (!row) continue;  // items absent from the model are ignored (SPEC 7.1)
     double w = model.EventWeight(e.type);

@@ -13,15 +13,10 @@
 #include <vector>
 
 #include "Eigen/Dense"
+#include "ingest/event.h"
 #include "model/compiled_model.h"
 
 namespace recd::recommend {
-
-struct WindowEvent {
-  std::string_view item;
-  std::string_view type;
-  int64_t ts = 0;
-};
 
 class UserVectorBuilder {
  public:
@@ -29,7 +24,7 @@ class UserVectorBuilder {
   // or returns false when the user has no usable history (no weighted item in the model, or
   // u = 0). `window` is the user's newest history_len events; each context item counts as an
   // event of weight 1 at age 0. `now_ms` is when the request was admitted.
-  bool Build(const model::CompiledModel& model, std::span<const WindowEvent> window,
+  bool Build(const model::CompiledModel& model, std::span<const ingest::Event> window,
              std::span<const std::string> context_items, int64_t now_ms, float* out);
 
   // The distinct model rows the last Build() weighed (before dropping zero weights), sorted;

@@ -46,16 +46,6 @@ size_t WorkerPool::QueueDepth() const {
   return queue_.size();
 }
 
-int64_t WorkerPool::CpuNs() const {
-  absl::MutexLock lock(&mu_);
-  int64_t total = 0;
-  for (clockid_t c : cpu_clocks_) {
-    timespec ts{};
-    if (clock_gettime(c, &ts) == 0) total += int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-  }
-  return total;
-}
-
 void WorkerPool::Run(int index) {
   // Linux applies setpriority(PRIO_PROCESS, tid) to one thread: per-thread nice.
   const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
@@ -65,11 +55,6 @@ void WorkerPool::Run(int index) {
   }
   std::string thread_name = (name_ + "-" + std::to_string(index)).substr(0, 15);
   pthread_setname_np(pthread_self(), thread_name.c_str());
-  {
-    clockid_t clock{};
-    absl::MutexLock lock(&mu_);
-    if (pthread_getcpuclockid(pthread_self(), &clock) == 0) cpu_clocks_.push_back(clock);
-  }
   for (;;) {
     Task task;
     {

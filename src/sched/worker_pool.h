@@ -35,8 +35,6 @@ class WorkerPool {
   size_t QueueDepth() const;
   size_t capacity() const { return capacity_; }
   const std::string& name() const { return name_; }
-  // CPU time consumed by this pool's threads so far, in nanoseconds.
-  int64_t CpuNs() const;
 
  private:
   void Run(int index);
@@ -48,7 +46,6 @@ class WorkerPool {
   std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
-  std::vector<clockid_t> cpu_clocks_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace recd::sched

@@ -3,25 +3,21 @@
 
 #include <gtest/gtest.h>
 
-#include <ctime>
 #include <memory>
 #include <string>
 
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/json.h"
+#include "util/clock.h"
+#include "util/text.h"
 
 namespace recd::testing {
 
 // Today's date on the UTC calendar, shifted by whole days: "2026-11-23" (usage is metered per
 // UTC day).
 inline std::string UtcDate(int offset_days = 0) {
-  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(offset_days) * 86400;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
+  return util::FormatIsoDate(util::DayOfUnixMs(util::SystemClock::Get().NowMs()) + offset_days);
 }
 
 class DaemonTest : public ::testing::Test {

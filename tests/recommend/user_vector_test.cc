@@ -36,6 +36,14 @@ class UserVectorTest : public ::testing::Test {
   int n_ = 0;
 };
 
+ingest::Event Ev(std::string item, std::string type, int64_t ts) {
+  ingest::Event e;
+  e.item = std::move(item);
+  e.type = std::move(type);
+  e.ts = ts;
+  return e;
+}
+
 std::vector<double> Row(const mt::FolderSpec& spec, uint32_t r) {
   std::vector<float> y = mt::RandomMatrix(spec.rows, spec.dim, spec.seed);
   return std::vector<double>(y.begin() + r * spec.dim, y.begin() + (r + 1) * spec.dim);
@@ -81,10 +89,10 @@ TEST_F(UserVectorTest, WeightedMeanWithDecayTypesAndContext) {
   const int64_t now = 1'700'000'000'000;
   // sku-1 viewed an hour ago (1 * 0.5) and bought now (5); sku-2 viewed two hours ago (0.25);
   // sku-3 as a context item (1); sku-99 is not in the model and is ignored.
-  std::vector<WindowEvent> window = {{"sku-1", "purchase", now},
-                                     {"sku-99", "purchase", now},
-                                     {"sku-1", "view", now - 3'600'000},
-                                     {"sku-2", "view", now - 7'200'000}};
+  std::vector<ingest::Event> window = {Ev("sku-1", "purchase", now),
+                                     Ev("sku-99", "purchase", now),
+                                     Ev("sku-1", "view", now - 3'600'000),
+                                     Ev("sku-2", "view", now - 7'200'000)};
   std::vector<std::string> context = {"sku-3"};
   UserVectorBuilder b;
   std::vector<float> out(m->stride(), -1.0f);
@@ -106,7 +114,7 @@ TEST_F(UserVectorTest, FutureEventsHaveAgeZero) {
   mt::FolderSpec spec;
   spec.extra = R"("half_life_s":60)";
   auto m = Compile(spec);
-  std::vector<WindowEvent> window = {{"sku-1", "view", 2'000}, {"sku-2", "view", 1'000 - 60'000}};
+  std::vector<ingest::Event> window = {Ev("sku-1", "view", 2'000), Ev("sku-2", "view", 1'000 - 60'000)};
   UserVectorBuilder b;
   std::vector<float> out(m->stride());
   ASSERT_TRUE(b.Build(*m, window, {}, 1'000, out.data()));
@@ -118,7 +126,7 @@ TEST_F(UserVectorTest, CosineNormalisesTheUserVector) {
   mt::FolderSpec spec;
   spec.metric = "cosine";
   auto m = Compile(spec);
-  std::vector<WindowEvent> window = {{"sku-4", "view", 0}, {"sku-5", "click", 0}};
+  std::vector<ingest::Event> window = {Ev("sku-4", "view", 0), Ev("sku-5", "click", 0)};
   UserVectorBuilder b;
   std::vector<float> out(m->stride());
   ASSERT_TRUE(b.Build(*m, window, {}, 0, out.data()));
@@ -133,13 +141,13 @@ TEST_F(UserVectorTest, NoUsableHistory) {
   UserVectorBuilder b;
   std::vector<float> out(m->stride());
   EXPECT_FALSE(b.Build(*m, {}, {}, 0, out.data()));
-  std::vector<WindowEvent> unknown = {{"nope", "view", 0}};
+  std::vector<ingest::Event> unknown = {Ev("nope", "view", 0)};
   EXPECT_FALSE(b.Build(*m, unknown, {}, 0, out.data()));
   // Decayed to exactly zero: 2^-2000 underflows.
   mt::FolderSpec fast = spec;
   fast.extra = R"("half_life_s":1)";
   auto f = Compile(fast);
-  std::vector<WindowEvent> ancient = {{"sku-1", "view", 0}};
+  std::vector<ingest::Event> ancient = {Ev("sku-1", "view", 0)};
   std::vector<float> out2(f->stride());
   EXPECT_FALSE(b.Build(*f, ancient, {}, 2'000'000, out2.data()));
 }
@@ -151,8 +159,8 @@ TEST_F(UserVectorTest, IalsFoldInMatchesTheImplicitConvention) {
   spec.dim = 12;
   spec.extra = R"("alpha":3.0,"regularization":0.1,"half_life_s":0,"event_weights":{"purchase":4})";
   auto m = Compile(spec);
-  std::vector<WindowEvent> window = {{"sku-1", "view", 0}, {"sku-7", "purchase", 0},
-                                     {"sku-1", "view", 0}, {"sku-30", "view", 0}};
+  std::vector<ingest::Event> window = {Ev("sku-1", "view", 0), Ev("sku-7", "purchase", 0),
+                                     Ev("sku-1", "view", 0), Ev("sku-30", "view", 0)};
   std::vector<std::string> context = {"sku-9"};
   UserVectorBuilder b;
   std::vector<float> out(m->stride());

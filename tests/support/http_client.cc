@@ -8,16 +8,12 @@
 
 #include <cstring>
 
+#include "util/strings.h"
+
 namespace recd::testing {
-namespace {
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-}  // namespace
 
 std::string HttpResult::Header(const std::string& name) const {
-  auto it = headers.find(Lower(name));
+  auto it = headers.find(util::ToLower(name));
   return it == headers.end() ? "" : it->second;
 }
 
@@ -54,7 +50,7 @@ HttpResult HttpClient::Send(const std::string& method, const std::string& target
   bool has_type = false;
   for (const auto& [k, v] : headers) {
     req += k + ": " + v + "\r\n";
-    if (Lower(k) == "content-type") has_type = true;
+    if (util::ToLower(k) == "content-type") has_type = true;
   }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     if (!has_type) req += "Content-Type: application/json\r\n";
@@ -81,7 +77,7 @@ HttpResult HttpClient::SendRaw(const std::string& bytes) {
     }
     HttpResult r = ReadResponse();
     if (r.status != 0) {
-      if (Lower(r.Header("connection")) == "close") Close();
+      if (util::ToLower(r.Header("connection")) == "close") Close();
       return r;
     }
     Close();
@@ -121,12 +117,12 @@ HttpResult HttpClient::ReadResponse() {
     if (colon != std::string::npos) {
       std::string v = line.substr(colon + 1);
       while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-      r.headers[Lower(line.substr(0, colon))] = v;
+      r.headers[util::ToLower(line.substr(0, colon))] = v;
     }
     pos = e + 2;
   }
   if (r.status == 100) return ReadResponse();  // interim answer
-  if (Lower(r.Header("transfer-encoding")) == "chunked") {
+  if (util::ToLower(r.Header("transfer-encoding")) == "chunked") {
     for (;;) {
       size_t le;
       while ((le = buffer_.find("\r\n")) == std::string::npos) {
