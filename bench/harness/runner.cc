@@ -27,6 +27,7 @@
 #include "util/log.h"
 #include "util/strings.h"
 #include "util/text.h"
+#include "util/thread.h"
 
 #ifndef RECD_BENCH_BUILD_TYPE
 #define RECD_BENCH_BUILD_TYPE "unknown"
@@ -334,6 +335,7 @@ class Runner {
     const int shared_threads = any_shared ? options_.threads : 0;
     std::vector<std::vector<StreamPlan>> plans(static_cast<size_t>(shared_threads));
     std::vector<std::vector<size_t>> plan_loads(static_cast<size_t>(shared_threads));
+    std::vector<int> worker_nice(static_cast<size_t>(shared_threads), 19);
     std::vector<std::shared_ptr<ReplayShared>> replay_cursors(spec.loads.size());
     for (size_t l = 0; l < spec.loads.size(); ++l) {
       const LoadSpec& load = spec.loads[l];
@@ -370,8 +372,10 @@ class Runner {
         if (load.isolate) {
           plans.emplace_back();
           plan_loads.emplace_back();
+          worker_nice.push_back(19);
         }
         const size_t worker = load.isolate ? plans.size() - 1 : static_cast<size_t>(w);
+        worker_nice[worker] = std::min(worker_nice[worker], load.nice);
         plans[worker].push_back(std::move(plan));
         plan_loads[worker].push_back(l);
       }
@@ -382,8 +386,14 @@ class Runner {
     const int64_t start_ns = SteadyNowNs() + 200'000'000;
     std::vector<std::thread> workers;
     for (size_t w = 0; w < plans.size(); ++w) {
-      workers.emplace_back(
-          [&, w] { results[w] = RunLoad(config, std::move(plans[w]), start_ns, stop_); });
+      workers.emplace_back([&, w] {
+        if (worker_nice[w] > 0) {
+          if (absl::Status s = util::SetCurrentThreadNice(worker_nice[w]); !s.ok()) {
+            RECD_LOG(Warning) << "engine thread: " << s.message();
+          }
+        }
+        results[w] = RunLoad(config, std::move(plans[w]), start_ns, stop_);
+      });
     }
     RunActions(spec, start_ns, duration_ns, &phase.actions);
     for (std::thread& t : workers) t.join();

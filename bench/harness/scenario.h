@@ -63,6 +63,10 @@ struct LoadSpec {
   // Run on an engine thread of its own (not split over --threads), so that other loads'
   // traffic inside the harness cannot delay this load's sends (noisy-neighbour's victim).
   bool isolate = false;
+  // Nice value of the engine threads that send this load (a shared thread takes the lowest of
+  // its loads'). On one machine, a niced flood generator stands in for clients on other hosts:
+  // the harness's own CPU then goes to the load being measured first.
+  int nice = 0;
   std::map<std::string, double> event_types;  // type -> weight; default view/click/cart/purchase
   std::optional<ReplaySpec> replay;
 };

@@ -355,6 +355,7 @@ absl::Status ParseLoad(const TableReader& r, const Scenario& scenario,
   RECD_RETURN_IF_ERROR(r.Int32("history_limit", &load->history_limit, 1, 1000));
   RECD_RETURN_IF_ERROR(r.Int32("connections", &load->connections, 0, 10'000));
   RECD_RETURN_IF_ERROR(r.Bool("isolate", &load->isolate));
+  RECD_RETURN_IF_ERROR(r.Int32("nice", &load->nice, 0, 19));
   RECD_RETURN_IF_ERROR(r.NumberMap("event_types", &load->event_types));
   for (const auto& [type, weight] : load->event_types) {
     if (!IsEventType(type)) {
@@ -448,7 +449,7 @@ absl::Status ParsePhase(const TableReader& r, const Scenario& scenario, PhaseSpe
     TableReader lr(*(*loads)[i], util::StrCat(r.Key("load"), "[", i, "]"), source,
                    {"tenant", "rate", "share", "rate_of", "rate_factor", "arrival", "recommend",
                     "events", "similar", "user_events", "batch", "k", "history_limit",
-                    "connections", "isolate", "event_types", "replay"});
+                    "connections", "isolate", "nice", "event_types", "replay"});
     LoadSpec load;
     RECD_RETURN_IF_ERROR(ParseLoad(lr, scenario, scenario.phases, phase->mode, &load, source));
     phase->loads.push_back(std::move(load));

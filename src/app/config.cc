@@ -169,9 +169,14 @@ absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view 
   RECD_RETURN_IF_ERROR(r.String("data_dir", &c.data_dir));
   if (c.data_dir.empty()) return KeyError("data_dir", "must not be empty");
   int64_t io = c.io_threads, control = c.control_threads;
+  int64_t priority_io = c.priority_io_threads, io_nice = c.io_nice;
   RECD_RETURN_IF_ERROR(r.Int("io_threads", &io, 1, 64));
+  RECD_RETURN_IF_ERROR(r.Int("priority_io_threads", &priority_io, 0, 64));
+  RECD_RETURN_IF_ERROR(r.Int("io_nice", &io_nice, 0, 19));
   RECD_RETURN_IF_ERROR(r.Int("control_threads", &control, 1, 16));
   c.io_threads = static_cast<int>(io);
+  c.priority_io_threads = static_cast<int>(priority_io);
+  c.io_nice = static_cast<int>(io_nice);
   c.control_threads = static_cast<int>(control);
   RECD_RETURN_IF_ERROR(r.String("admin_token", &c.admin_token));
   if (!c.admin_token.empty() && c.admin_token.size() < 16) {

@@ -24,7 +24,9 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::string data_dir = "./data";
-  int io_threads = 2;
+  int io_threads = 2;           // the shared I/O lane
+  int priority_io_threads = 1;  // the priority lane (admin, premium, enterprise connections)
+  int io_nice = 10;             // nice of the shared lane's threads
   int control_threads = 1;
   std::string admin_token;  // empty: RECD_ADMIN_TOKEN, else <data_dir>/admin.token
   std::string log_level = "info";

@@ -228,6 +228,8 @@ absl::Status Daemon::Init(const Config& config) {
   so.host = config.listen_host;
   so.port = config.listen_port;
   so.io_threads = config.io_threads;
+  so.priority_io_threads = config.priority_io_threads;
+  so.io_nice = config.io_nice;
   so.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   so.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   so.max_upload_bytes = static_cast<size_t>(config.max_upload_bytes);

@@ -23,6 +23,7 @@
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/thread.h"
 
 namespace recd::http {
 
@@ -78,6 +79,7 @@ class HttpServer::Impl {
         router_(router),
         gatekeeper_(gatekeeper),
         ioc_(options_.io_threads),
+        priority_ioc_(std::max(1, options_.priority_io_threads)),
         acceptor_(net::make_strand(ioc_)),
         request_id_prefix_(util::RandomString(8, util::kBase32Lower)) {
     requests_ = metrics->AddCounter("recd_http_requests_total",
@@ -100,6 +102,11 @@ class HttpServer::Impl {
       return std::vector<metering::GaugeSample>{
           {{}, static_cast<double>(open_connections_.load())}};
     });
+    metrics->AddGauge("recd_http_priority_connections",
+                      "Open client connections served by the priority I/O lane", {}, [this] {
+                        return std::vector<metering::GaugeSample>{
+                            {{}, static_cast<double>(priority_connections_.load())}};
+                      });
   }
 
   absl::Status Start();
@@ -108,16 +115,20 @@ class HttpServer::Impl {
 
   class Session;
   friend class Session;
+  void Track(const std::shared_ptr<Session>& session);
 
   ServerOptions options_;
   const Router* router_;
   Gatekeeper* gatekeeper_;
-  net::io_context ioc_;
+  net::io_context ioc_;           // the shared lane; accepts every connection
+  net::io_context priority_ioc_;  // the priority lane
   tcp::acceptor acceptor_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> priority_work_;
   std::vector<std::thread> threads_;
   std::atomic<uint16_t> port_{0};
   std::atomic<bool> draining_{false};
   std::atomic<size_t> open_connections_{0};
+  std::atomic<size_t> priority_connections_{0};
   std::atomic<size_t> in_flight_{0};
   std::atomic<uint64_t> next_request_id_{0};
   std::atomic<uint64_t> next_upload_{0};
@@ -141,10 +152,20 @@ class HttpServer::Impl {
 // worker thread runs the handler with the request it was handed (then posts back).
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Impl* server) : stream_(std::move(socket)), server_(server) {}
+  // `buffer` holds bytes already read past the previous request (when the connection moves
+  // lanes); `priority_lane` says which lane `socket`'s executor belongs to.
+  Session(tcp::socket&& socket, Impl* server, beast::flat_buffer buffer, bool priority_lane)
+      : stream_(std::move(socket)),
+        server_(server),
+        buffer_(std::move(buffer)),
+        priority_lane_(priority_lane) {
+    server_->open_connections_.fetch_add(1);
+    if (priority_lane_) server_->priority_connections_.fetch_add(1);
+  }
   ~Session() {
     EndRequest();  // idempotent; covers every path that drops the connection
     server_->open_connections_.fetch_sub(1);
+    if (priority_lane_) server_->priority_connections_.fetch_sub(1);
   }
 
   void Start() {
@@ -229,6 +250,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (!ticket.ok()) return Refuse(ticket.status());
     ticket_ = std::move(*ticket);
     req_.deadline_mono_ns = ticket_.deadline_mono_ns;
+    if (!priority_lane_ && server_->options_.priority_io_threads > 0 && ticket_.pool != nullptr &&
+        (ticket_.ctx.admin || ticket_.ctx.principal.tenant != nullptr) &&
+        ticket_.pool->nice() < server_->options_.io_nice) {
+      move_lanes_ = true;  // after this answer, so the request in hand is not disturbed
+    }
 
     const bool file_body = route_->body == BodyKind::kFile;
     const size_t limit =
@@ -435,7 +461,29 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void Finish(beast::error_code ec, bool close) {
     EndRequest();
     if (ec || close) return GracefulClose();
+    if (move_lanes_) return MoveToPriorityLane();
     ReadHeader();
+  }
+
+  // Between requests (no operation pending): the socket leaves the shared lane's reactor and a
+  // new session serves it on the priority lane, with whatever was read ahead. This session
+  // ends when its last handler returns; the connection is counted by the new one.
+  void MoveToPriorityLane() {
+    beast::error_code ec;
+    tcp::socket& socket = stream_.socket();
+    const tcp::endpoint local = socket.local_endpoint(ec);
+    if (ec) return CloseNow();
+    const int fd = socket.release(ec);
+    if (ec) return CloseNow();
+    tcp::socket moved(net::make_strand(server_->priority_ioc_));
+    moved.assign(local.protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    auto next = std::make_shared<Session>(std::move(moved), server_, std::move(buffer_), true);
+    server_->Track(next);
+    next->Start();
   }
 
   // What the gatekeeper is told once the answer is out (billing, per-tenant metrics).
@@ -527,6 +575,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   Ticket ticket_;
   const Route* route_ = nullptr;
   BodyStream stream_body_;
+  const bool priority_lane_;
+  bool move_lanes_ = false;
   bool busy_ = false;
   bool keep_alive_ = true;
   bool counted_in_flight_ = false;
@@ -555,12 +605,35 @@ absl::Status HttpServer::Impl::Start() {
   DoAccept();
   for (int i = 0; i < options_.io_threads; ++i) {
     threads_.emplace_back([this, i] {
-      std::string name = util::StrCat("recd-io-", i);
-      pthread_setname_np(pthread_self(), name.c_str());
+      util::NameCurrentThread(util::StrCat("recd-io-", i));
+      if (options_.io_nice != 0) {
+        if (absl::Status s = util::SetCurrentThreadNice(options_.io_nice); !s.ok()) {
+          RECD_LOG(Warning) << "I/O thread: " << s.message();
+        }
+      }
       ioc_.run();
     });
   }
+  if (options_.priority_io_threads > 0) {
+    // Keeps run() going while the lane has no connection yet.
+    priority_work_.emplace(net::make_work_guard(priority_ioc_));
+    for (int i = 0; i < options_.priority_io_threads; ++i) {
+      threads_.emplace_back([this, i] {
+        util::NameCurrentThread(util::StrCat("recd-io-prio-", i));
+        priority_ioc_.run();
+      });
+    }
+  }
   return absl::OkStatus();
+}
+
+void HttpServer::Impl::Track(const std::shared_ptr<Session>& session) {
+  absl::MutexLock lock(&sessions_mu_);
+  // Forget closed sessions now and then so the list stays as long as the open ones.
+  if (sessions_.size() > 2 * open_connections_.load() + 64) {
+    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+  }
+  sessions_.push_back(session);
 }
 
 void HttpServer::Impl::DoAccept() {
@@ -589,17 +662,10 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
       socket.close(ignored);
       refused_connections_->Inc();
     } else {
-      open_connections_.fetch_add(1);
       socket.set_option(tcp::no_delay(true), ec);
-      auto session = std::make_shared<Session>(std::move(socket), this);
-      {
-        absl::MutexLock lock(&sessions_mu_);
-        // Forget closed sessions now and then so the list stays as long as the open ones.
-        if (sessions_.size() > 2 * open_connections_.load() + 64) {
-          std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-        }
-        sessions_.push_back(session);
-      }
+      auto session = std::make_shared<Session>(std::move(socket), this, beast::flat_buffer(),
+                                               /*priority_lane=*/false);
+      Track(session);
       session->Start();
     }
   }
@@ -627,7 +693,9 @@ void HttpServer::Impl::Stop(int64_t grace_ms) {
   if (in_flight_.load() > 0) {
     RECD_LOG(Warning) << in_flight_.load() << " requests still running after the grace period";
   }
+  priority_work_.reset();
   ioc_.stop();
+  priority_ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }

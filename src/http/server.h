@@ -1,6 +1,13 @@
 // The HTTP/1.1 server on Boost.Beast: a fixed set of I/O threads accept, parse headers, admit,
 // read bodies and write answers; handlers run on the pool admission chose, never on an I/O
 // thread (except routes marked on_io_thread). One request at a time per connection.
+//
+// Two I/O lanes. Every connection starts on the shared lane (its threads at `io_nice`). Once
+// a connection carries an authenticated request whose pool runs at a lower nice than that
+// (admin work, premium and enterprise tenants by default), it moves for the rest of its life
+// to the priority lane, whose threads keep the process's nice: a flood of standard traffic,
+// whose refusals close connections and so turn into accept/refuse/close churn, then competes
+// for the CPU at standard's priority instead of delaying the higher tiers' I/O.
 // Start/BeginDrain/Stop are called from the owning (main) thread.
 #pragma once
 
@@ -18,7 +25,9 @@ namespace recd::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port
-  int io_threads = 2;
+  int io_threads = 2;           // the shared lane
+  int priority_io_threads = 1;  // 0: no priority lane, every connection stays shared
+  int io_nice = 10;             // nice of the shared lane's threads (0 to 19)
   size_t max_header_bytes = 16 << 10;
   size_t max_body_bytes = 1 << 20;
   size_t max_upload_bytes = size_t{1} << 30;

@@ -1,15 +1,9 @@
 #include "sched/worker_pool.h"
 
-#include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <string>
 
 #include "util/log.h"
+#include "util/thread.h"
 
 namespace recd::sched {
 
@@ -47,14 +41,12 @@ size_t WorkerPool::QueueDepth() const {
 }
 
 void WorkerPool::Run(int index) {
-  // Linux applies setpriority(PRIO_PROCESS, tid) to one thread: per-thread nice.
-  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-  if (nice_ != 0 && ::setpriority(PRIO_PROCESS, tid, nice_) != 0) {
-    RECD_LOG(Warning) << "pool " << name_ << ": cannot set nice " << nice_ << ": "
-                      << std::strerror(errno);
+  if (nice_ != 0) {
+    if (absl::Status s = util::SetCurrentThreadNice(nice_); !s.ok()) {
+      RECD_LOG(Warning) << "pool " << name_ << ": " << s.message();
+    }
   }
-  std::string thread_name = (name_ + "-" + std::to_string(index)).substr(0, 15);
-  pthread_setname_np(pthread_self(), thread_name.c_str());
+  util::NameCurrentThread(name_ + "-" + std::to_string(index));
   for (;;) {
     Task task;
     {

@@ -35,6 +35,7 @@ class WorkerPool {
   size_t QueueDepth() const;
   size_t capacity() const { return capacity_; }
   const std::string& name() const { return name_; }
+  int nice() const { return nice_; }
 
  private:
   void Run(int index);

@@ -62,6 +62,7 @@ tenant = "tin"
 rate_of = "probe"
 rate_factor = 5
 events = 1
+nice = 15
 [[phase.action]]
 kind = "swap_model"
 tenant = "gold"
@@ -159,6 +160,8 @@ TEST(ScenarioParser, GoodFileParsesToExpectedValues) {
   EXPECT_EQ(main.loads[0].event_types.at("view"), 2);
   EXPECT_EQ(main.loads[1].rate_of, "probe");
   EXPECT_EQ(main.loads[1].rate_factor, 5);
+  EXPECT_EQ(main.loads[0].nice, 0);
+  EXPECT_EQ(main.loads[1].nice, 15);
   ASSERT_EQ(main.actions.size(), 1u);
   EXPECT_EQ(main.actions[0].every_ns, 3'000'000'000);
   const SweepSpec& sweep = *s->phases[2].sweep;

@@ -379,6 +379,77 @@ TEST_F(Tiers, BadReloadKeepsTheOldTiersAndAGoodOneApplies) {
   }
 }
 
+// The gauge's value in a /metrics scrape taken on a fresh connection (which, unauthenticated,
+// stays on the shared lane itself).
+double PriorityConnections(uint16_t port) {
+  HttpClient probe(port);
+  HttpResult m = probe.Send("GET", "/metrics");
+  const std::string name = "\nrecd_http_priority_connections ";
+  size_t at = m.body.find(name);
+  if (m.status != 200 || at == std::string::npos) return -1;
+  return std::stod(m.body.substr(at + name.size()));
+}
+
+std::string RawGet(const std::string& target, const std::string& key, const std::string& id) {
+  return "GET " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key +
+         "\r\nX-Request-Id: " + id + "\r\n\r\n";
+}
+
+TEST_F(Tiers, PremiumAndAdminConnectionsMoveToThePriorityLane) {
+  StartWith("");
+  Keys standard = Onboard("basic");
+  Keys premium = Onboard("gold", "premium");
+  // client_ carried admin calls (control pool, nice 0): it moved after its first answer.
+  EXPECT_EQ(PriorityConnections(daemon_.port()), 1);
+
+  HttpClient basic(daemon_.port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(basic.Send("GET", "/v1/users/u1/events", "", Bearer(standard.server)).status, 200);
+  }
+  EXPECT_EQ(PriorityConnections(daemon_.port()), 1) << "standard stays on the shared lane";
+
+  // Three pipelined requests in one write, the first on the shared lane: the bytes read ahead
+  // (the rest, a body included) must follow the connection to the priority lane, in order.
+  const std::string batch = Batch(2, "u7");
+  HttpClient gold(daemon_.port());
+  HttpResult first = gold.SendRaw(
+      RawGet("/v1/users/u7/events", premium.server, "one") +
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + premium.ingest +
+      "\r\nX-Request-Id: two\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(batch.size()) + "\r\n\r\n" + batch +
+      RawGet("/v1/users/u7/events", premium.server, "three"));
+  HttpResult second = gold.ReadNext();
+  HttpResult third = gold.ReadNext();
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.Header("x-request-id"), "one");
+  EXPECT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.Header("x-request-id"), "two");
+  EXPECT_EQ(third.status, 200) << third.body;
+  EXPECT_EQ(third.Header("x-request-id"), "three");
+  EXPECT_NE(third.body.find("item-1"), std::string::npos) << third.body;
+  EXPECT_EQ(PriorityConnections(daemon_.port()), 2);
+
+  // Still served after the move, and counted out when closed.
+  EXPECT_EQ(gold.Send("GET", "/v1/users/u7/events", "", Bearer(premium.server)).status, 200);
+  gold.Close();
+  double left = -1;
+  for (int i = 0; i < 200 && left != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    left = PriorityConnections(daemon_.port());
+  }
+  EXPECT_EQ(left, 1);
+}
+
+TEST_F(Tiers, WithoutAPriorityLaneEveryConnectionStaysShared) {
+  StartWith("priority_io_threads = 0\n");
+  Keys premium = Onboard("gold", "premium");
+  HttpClient gold(daemon_.port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(gold.Send("GET", "/v1/users/u1/events", "", Bearer(premium.server)).status, 200);
+  }
+  EXPECT_EQ(PriorityConnections(daemon_.port()), 0);
+}
+
 TEST_F(Tiers, MetricsLabelsAreCappedAndMayRequireTheAdminToken) {
   StartWith("metrics_require_admin = true\nmax_tenant_labels = 1\n");
   EXPECT_EQ(client_->Send("GET", "/metrics").status, 401);

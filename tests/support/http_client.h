@@ -27,6 +27,8 @@ class HttpClient {
                   const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Sends raw bytes (a hand-made request) and reads one answer.
   HttpResult SendRaw(const std::string& bytes);
+  // Reads the next answer without sending (after pipelined requests).
+  HttpResult ReadNext() { return ReadResponse(); }
   void Close();
 
  private:
