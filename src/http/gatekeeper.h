@@ -62,7 +62,8 @@ class TieredGatekeeper final : public Gatekeeper {
   // The standard tenants that get their own metrics label; set at start and on SIGHUP only
   // (SPEC 7.6). Premium and enterprise tenants are always labelled; the rest are "_other".
   void SetLabelledTenants(absl::flat_hash_set<TenantIid> iids);
-  std::string LabelOf(const control::Tenant& tenant) const;
+  // The tenant's metrics label: a view of `tenant.id` or a literal, valid while `tenant` is.
+  std::string_view LabelOf(const control::Tenant& tenant) const;
 
  private:
   absl::Status Refuse(const control::Tenant& tenant, absl::Status status, std::string_view reason);
