@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "metering/usage_meter.h"
+#include "storage/tenant_key.h"
 #include "util/coding.h"
 #include "util/json_writer.h"
 #include "util/log.h"
@@ -24,22 +25,10 @@ constexpr std::string_view kPopularityState = "popularity";
 constexpr uint64_t kSeqBlock = 1 << 20;
 constexpr int64_t kIdempotencyWindowMs = 24 * 3600 * 1000;
 
-std::string TenantKey(TenantIid tid) {
-  std::string k;
-  util::PutFixed32BE(&k, tid);
-  return k;
-}
-
-std::string StateKey(TenantIid tid, std::string_view name) {
-  std::string k = TenantKey(tid);
-  k.append(name);
-  return k;
-}
+std::string StateKey(TenantIid tid, std::string_view name) { return storage::TenantKey(tid, name); }
 
 std::string IdempotencyKey(TenantIid tid, std::string_view key) {
-  std::string k = TenantKey(tid);
-  k.append(key);
-  return k;
+  return storage::TenantKey(tid, key);
 }
 
 class EventsDrop final : public storage::DropPredicate {
@@ -47,8 +36,9 @@ class EventsDrop final : public storage::DropPredicate {
   explicit EventsDrop(const Retention* r) : retention_(r) {}
   bool ShouldDrop(std::string_view key, std::string_view) const override {
     if (key.size() != 20) return false;
-    auto received = static_cast<int64_t>(util::DecodeFixed64BE(key.data() + 4));
-    return received < retention_->CutoffMs(KeyTenant(key));
+    auto received =
+        static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
+    return received < retention_->CutoffMs(storage::KeyTenant(key));
   }
 
  private:
@@ -74,7 +64,7 @@ class HistoryDrop final : public storage::DropPredicate {
   bool ShouldDrop(std::string_view key, std::string_view value) const override {
     Event e;
     if (!DecodeHistory(key, value, &e).ok()) return false;
-    return e.received < retention_->CutoffMs(KeyTenant(key));
+    return e.received < retention_->CutoffMs(storage::KeyTenant(key));
   }
 
  private:
@@ -266,7 +256,7 @@ absl::Status Collector::Recover() {
   std::string seek;
   size_t tenants = 0;
   for (it.Seek(seek); it.Valid(); it.Seek(seek)) {
-    const TenantIid tid = KeyTenant(it.key());
+    const TenantIid tid = storage::KeyTenant(it.key());
     std::string from;  // empty: the tenant's whole log
     RECD_ASSIGN_OR_RETURN(auto state, db_->Get(storage::Cf::kState, StateKey(tid, kPopularityState)));
     if (state) {
@@ -281,7 +271,7 @@ absl::Status Collector::Recover() {
     }
     RECD_RETURN_IF_ERROR(ReplayTenant(tid, from));
     ++tenants;
-    seek = storage::PrefixSuccessor(TenantKey(tid));
+    seek = storage::PrefixSuccessor(storage::TenantKey(tid));
     if (seek.empty()) break;
   }
   RECD_RETURN_IF_ERROR(it.status());
@@ -290,7 +280,7 @@ absl::Status Collector::Recover() {
 }
 
 absl::Status Collector::ReplayTenant(TenantIid tid, std::string_view from_key) {
-  const std::string prefix = TenantKey(tid);
+  const std::string prefix = storage::TenantKey(tid);
   const std::string end = storage::PrefixSuccessor(prefix);
   auto it = db_->NewIterator(storage::Cf::kEvents, nullptr, end);
   if (from_key.empty()) {
@@ -311,7 +301,8 @@ absl::Status Collector::ReplayTenant(TenantIid tid, std::string_view from_key) {
   absl::MutexLock lock(&seq_mu_);
   if (!last.empty()) {
     position_[tid] = last;
-    const int64_t received = static_cast<int64_t>(util::DecodeFixed64BE(last.data() + 4));
+    const int64_t received =
+        static_cast<int64_t>(util::DecodeFixed64BE(last.data() + storage::kTenantPrefixBytes));
     int64_t prev = last_received_.load();
     while (received > prev && !last_received_.compare_exchange_weak(prev, received)) {
     }
