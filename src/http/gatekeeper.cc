@@ -135,7 +135,9 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   const control::Tenant& tenant = *ticket.ctx.principal.tenant;
   const auto table = deps_.tiers->Get();
   const sched::TierSpec& spec = table->Get(tenant.tier);
-  const sched::Quotas quotas = tenant.overrides.ApplyTo(spec.quotas);
+  // Computed once per request: the handler reads them from the context.
+  ticket.ctx.quotas = table->QuotasFor(tenant.tier, tenant.overrides);
+  const sched::Quotas& quotas = ticket.ctx.quotas;
 
   // 429: events pay their count once parsed; every other tenant route costs one request.
   const bool events = route.bills_events;
