@@ -170,10 +170,8 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   ticket.deadline_mono_ns = request.admitted_mono_ns + deadline_ms * 1'000'000;
   ticket.pool = pool.get();
   ticket.tier_label = kTierLabels[static_cast<int>(tenant.tier)];
-  // The ticket keeps the pool alive (a retired pool still runs what it was given) and holds
-  // the in-flight slot until the answer is sent.
-  ticket.hold = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<sched::WorkerPool>>>(
-      std::move(inflight), std::move(pool));
+  ticket.inflight_hold = std::move(inflight);
+  ticket.pool_hold = std::move(pool);
   return ticket;
 }
 

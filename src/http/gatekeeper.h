@@ -17,13 +17,15 @@
 
 namespace recd::http {
 
-// What admission grants: the caller and the pool. `hold` is released when the request ends
-// (in-flight accounting rides on it).
+// What admission grants: the caller and the pool. The holds are released when the request
+// ends (the ticket is reset): the tenant's in-flight slot, and the tenant pool itself, which
+// stays alive while it runs what it was given even if it was retired meanwhile.
 struct Ticket {
   CallContext ctx;
   sched::WorkerPool* pool = nullptr;
   int64_t deadline_mono_ns = 0;  // 0: none
-  std::shared_ptr<void> hold;
+  std::shared_ptr<void> inflight_hold;
+  std::shared_ptr<sched::WorkerPool> pool_hold;
   std::string_view tier_label;  // metrics label of the pool's tier ("control" for admin)
 };
 
