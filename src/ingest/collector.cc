@@ -91,13 +91,15 @@ void Retention::SetLookup(Lookup lookup) {
 }
 
 int64_t Retention::CutoffMs(TenantIid tid) const {
-  Lookup lookup;
+  std::optional<int64_t> retention;
   {
-    absl::MutexLock lock(&mu_);
+    // Compaction calls this for every key: call the lookup under a shared lock instead of
+    // copying the std::function out. Readers never wait on each other, the lookup only reads
+    // in-memory snapshots, and the exclusive side (SetLookup) runs once at start.
+    absl::ReaderMutexLock lock(&mu_);
     if (!lookup_) return std::numeric_limits<int64_t>::min();
-    lookup = lookup_;
+    retention = lookup_(tid);
   }
-  std::optional<int64_t> retention = lookup(tid);
   // An unknown tenant was offboarded: its range tombstones already hide everything.
   if (!retention) return std::numeric_limits<int64_t>::max();
   return clock_->NowMs() - *retention;
