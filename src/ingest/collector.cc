@@ -62,9 +62,9 @@ class HistoryDrop final : public storage::DropPredicate {
  public:
   explicit HistoryDrop(const Retention* r) : retention_(r) {}
   bool ShouldDrop(std::string_view key, std::string_view value) const override {
-    Event e;
-    if (!DecodeHistory(key, value, &e).ok()) return false;
-    return e.received < retention_->CutoffMs(storage::KeyTenant(key));
+    int64_t received = 0;
+    if (!DecodeHistoryReceived(key, value, &received)) return false;  // keep what we cannot read
+    return received < retention_->CutoffMs(storage::KeyTenant(key));
   }
 
  private:

@@ -95,22 +95,40 @@ std::string EncodeHistoryValue(const Event& e) {
   return v;
 }
 
-absl::Status DecodeHistory(std::string_view key, std::string_view value, Event* e) {
-  if (key.size() < storage::kTenantPrefixBytes + 1 + 16) {
-    return absl::DataLossError("corrupt history key");
-  }
-  e->seq = ~util::DecodeFixed64BE(key.data() + key.size() - 8);
+namespace {
+
+// tid, the NUL after the user, ~ts and ~seq.
+constexpr size_t kMinHistoryKeyBytes = storage::kTenantPrefixBytes + 1 + 16;
+
+// A history value's fields, as views into it. False if it is corrupt.
+struct HistoryFields {
   std::string_view item, type;
   uint64_t ts = 0, received = 0;
-  if (!util::GetLengthPrefixed(&value, &item) || !util::GetLengthPrefixed(&value, &type) ||
-      !util::GetVarint64(&value, &ts) || !util::GetVarint64(&value, &received)) {
-    return absl::DataLossError("corrupt history record");
-  }
-  e->item = item;
-  e->type = type;
-  e->ts = static_cast<int64_t>(ts);
-  e->received = static_cast<int64_t>(received);
+};
+bool ParseHistoryValue(std::string_view value, HistoryFields* f) {
+  return util::GetLengthPrefixed(&value, &f->item) && util::GetLengthPrefixed(&value, &f->type) &&
+         util::GetVarint64(&value, &f->ts) && util::GetVarint64(&value, &f->received);
+}
+
+}  // namespace
+
+absl::Status DecodeHistory(std::string_view key, std::string_view value, Event* e) {
+  if (key.size() < kMinHistoryKeyBytes) return absl::DataLossError("corrupt history key");
+  e->seq = ~util::DecodeFixed64BE(key.data() + key.size() - 8);
+  HistoryFields f;
+  if (!ParseHistoryValue(value, &f)) return absl::DataLossError("corrupt history record");
+  e->item = f.item;
+  e->type = f.type;
+  e->ts = static_cast<int64_t>(f.ts);
+  e->received = static_cast<int64_t>(f.received);
   return absl::OkStatus();
+}
+
+bool DecodeHistoryReceived(std::string_view key, std::string_view value, int64_t* received) {
+  HistoryFields f;
+  if (key.size() < kMinHistoryKeyBytes || !ParseHistoryValue(value, &f)) return false;
+  *received = static_cast<int64_t>(f.received);
+  return true;
 }
 
 }  // namespace recd::ingest

@@ -47,5 +47,8 @@ std::string HistoryKey(TenantIid tid, std::string_view user, int64_t ts, uint64_
 std::string EncodeHistoryValue(const Event& e);
 // Fills item, type, ts, received, seq (user comes from the caller).
 absl::Status DecodeHistory(std::string_view key, std::string_view value, Event* e);
+// Only `received` (what retention decides on), copying nothing; false where DecodeHistory
+// would fail.
+bool DecodeHistoryReceived(std::string_view key, std::string_view value, int64_t* received);
 
 }  // namespace recd::ingest
