@@ -91,7 +91,7 @@ absl::Status Daemon::Init(const Config& config) {
     auto table = registry->Snapshot();
     auto it = table->by_iid.find(tid);
     if (it == table->by_iid.end()) return std::nullopt;
-    const auto quotas = it->second->overrides.ApplyTo(tiers->Get()->Get(it->second->tier).quotas);
+    const auto quotas = tiers->Get()->QuotasFor(it->second->tier, it->second->overrides);
     return quotas.retention_days * 86'400'000;
   });
 

@@ -1,9 +1,10 @@
 #include "control/tenant_registry.h"
 
-#include "util/strings.h"
+#include "storage/tenant_key.h"
 #include "util/coding.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace recd::control {
 namespace {
@@ -26,16 +27,8 @@ std::string FormerKey(std::string_view id, TenantIid iid) {
 
 }  // namespace
 
-std::string TenantPrefix(TenantIid iid) {
-  std::string k;
-  util::PutFixed32BE(&k, iid);
-  return k;
-}
-
 std::string KeyRecordKey(TenantIid iid, std::string_view key_id) {
-  std::string k = TenantPrefix(iid);
-  k.append(key_id);
-  return k;
+  return storage::TenantKey(iid, key_id);
 }
 
 absl::StatusOr<std::unique_ptr<TenantRegistry>> TenantRegistry::Open(storage::Db* db,
@@ -61,9 +54,12 @@ absl::Status TenantRegistry::Load() {
     auto it = db_->NewIterator(storage::Cf::kKeys);
     for (it.Seek(""); it.Valid(); it.Next()) {
       std::string_view k = it.key();
-      if (k.size() != 4 + kKeyIdLen) return absl::DataLossError("corrupt key index entry");
-      TenantIid iid = util::DecodeFixed32BE(k.data());
-      RECD_ASSIGN_OR_RETURN(ApiKey key, ApiKey::Decode(iid, k.substr(4), it.value()));
+      if (k.size() != storage::kTenantPrefixBytes + kKeyIdLen) {
+        return absl::DataLossError("corrupt key index entry");
+      }
+      RECD_ASSIGN_OR_RETURN(
+          ApiKey key,
+          ApiKey::Decode(storage::KeyTenant(k), k.substr(storage::kTenantPrefixBytes), it.value()));
       table->keys_by_id[key.key_id] = std::move(key);
     }
     RECD_RETURN_IF_ERROR(it.status());
@@ -185,7 +181,7 @@ absl::Status TenantRegistry::Offboard(std::string_view id) {
   auto it = current->by_id.find(util::ToAbsl(id));
   if (it == current->by_id.end()) return absl::OkStatus();
   const TenantIid iid = it->second->iid;
-  const std::string prefix = TenantPrefix(iid);
+  const std::string prefix = storage::TenantKey(iid);
   const std::string end = storage::PrefixSuccessor(prefix);
 
   storage::Batch batch = db_->NewBatch();

@@ -80,7 +80,6 @@ class TenantRegistry {
 };
 
 // Key layouts of the control plane.
-std::string TenantPrefix(TenantIid iid);
 std::string KeyRecordKey(TenantIid iid, std::string_view key_id);
 
 }  // namespace recd::control

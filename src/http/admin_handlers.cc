@@ -45,7 +45,7 @@ void WriteTenant(util::JsonWriter& w, const control::Tenant& t, const sched::Tie
     w.String(t.active_model);
   }
   w.Key("quotas");
-  WriteQuotas(w, t.overrides.ApplyTo(tiers.Get(t.tier).quotas));
+  WriteQuotas(w, tiers.QuotasFor(t.tier, t.overrides));
   w.Key("allowed_origins").BeginArray();
   for (const auto& o : t.allowed_origins) w.String(o);
   w.EndArray().EndObject();
@@ -301,10 +301,6 @@ Response RevokeKey(const ApiServices& s, Request& req) {
 }
 
 }  // namespace
-
-sched::Quotas EffectiveQuotas(const control::Tenant& tenant, const sched::TierTable& tiers) {
-  return tenant.overrides.ApplyTo(tiers.Get(tenant.tier).quotas);
-}
 
 void AddAdminRoutes(Router* router, const ApiServices& services) {
   auto bind = [services](Response (*fn)(const ApiServices&, Request&)) {

@@ -40,9 +40,6 @@ struct ApiServices {
   bool metrics_require_admin = false;  // /metrics behind the admin token
 };
 
-// The limits a tenant runs under now: its tier's, with its overrides.
-sched::Quotas EffectiveQuotas(const control::Tenant& tenant, const sched::TierTable& tiers);
-
 void AddOpsRoutes(Router* router, const ApiServices& services);
 void AddAdminRoutes(Router* router, const ApiServices& services);
 void AddEventRoutes(Router* router, const ApiServices& services);

@@ -78,7 +78,7 @@ absl::Status ParseEvents(std::string& body, std::vector<ingest::EventInput>* inp
 
 Response PostEvents(const ApiServices& s, Request& req, const CallContext& ctx) {
   const control::Tenant& tenant = *ctx.principal.tenant;
-  const sched::Quotas quotas = EffectiveQuotas(tenant, *s.tiers->Get());
+  const sched::Quotas& quotas = ctx.quotas;
   std::optional<std::string_view> idem = req.Header("idempotency-key");
   if (idem && !IsValidIdempotencyKey(*idem)) {
     return ErrorResponse(absl::InvalidArgumentError(
@@ -168,8 +168,7 @@ Response UserEvents(const ApiServices& s, Request& req, const CallContext& ctx) 
   const std::string& user = req.params[0];
   absl::Status st = CheckId("user", user);
   if (!st.ok()) return ErrorResponse(st);
-  const auto quotas = EffectiveQuotas(*ctx.principal.tenant, *s.tiers->Get());
-  auto limit = IntParam(req, "limit", 1, std::min(kMaxListLimit, quotas.max_k), 50);
+  auto limit = IntParam(req, "limit", 1, std::min(kMaxListLimit, ctx.quotas.max_k), 50);
   if (!limit.ok()) return ErrorResponse(limit.status());
   auto events = s.collector->UserEvents(ctx.principal.tenant->iid, user, *limit);
   if (!events.ok()) return ErrorResponse(events.status());

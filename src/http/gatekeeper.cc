@@ -1,6 +1,7 @@
 #include "http/gatekeeper.h"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include "http/error_response.h"
@@ -88,21 +89,23 @@ void TieredGatekeeper::SetLabelledTenants(absl::flat_hash_set<TenantIid> iids) {
   labelled_ = std::move(next);
 }
 
-std::string TieredGatekeeper::LabelOf(const control::Tenant& tenant) const {
+std::string_view TieredGatekeeper::LabelOf(const control::Tenant& tenant) const {
   if (tenant.tier != Tier::kStandard) return tenant.id;
   std::shared_ptr<const absl::flat_hash_set<TenantIid>> set;
   {
     absl::MutexLock lock(&labels_mu_);
     set = labelled_;
   }
-  return set->contains(tenant.iid) ? tenant.id : "_other";
+  return set->contains(tenant.iid) ? std::string_view(tenant.id) : "_other";
 }
 
 void TieredGatekeeper::Count(const control::Tenant& tenant, int status, std::string_view reason) {
-  const std::string label = LabelOf(tenant);
-  const std::string tier(kTierLabels[static_cast<int>(tenant.tier)]);
-  requests_->Get({label, tier, std::to_string(status)})->Inc();
-  if (!reason.empty()) rejections_->Get({label, tier, std::string(reason)})->Inc();
+  const std::string_view label = LabelOf(tenant);
+  const std::string_view tier = kTierLabels[static_cast<int>(tenant.tier)];
+  char digits[16];
+  const auto printed = std::to_chars(digits, digits + sizeof(digits), status);
+  requests_->Get({label, tier, std::string_view(digits, printed.ptr - digits)})->Inc();
+  if (!reason.empty()) rejections_->Get({label, tier, reason})->Inc();
 }
 
 absl::Status TieredGatekeeper::Refuse(const control::Tenant& tenant, absl::Status status,
@@ -132,7 +135,9 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   const control::Tenant& tenant = *ticket.ctx.principal.tenant;
   const auto table = deps_.tiers->Get();
   const sched::TierSpec& spec = table->Get(tenant.tier);
-  const sched::Quotas quotas = tenant.overrides.ApplyTo(spec.quotas);
+  // Computed once per request: the handler reads them from the context.
+  ticket.ctx.quotas = table->QuotasFor(tenant.tier, tenant.overrides);
+  const sched::Quotas& quotas = ticket.ctx.quotas;
 
   // 429: events pay their count once parsed; every other tenant route costs one request.
   const bool events = route.bills_events;
@@ -165,10 +170,8 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   ticket.deadline_mono_ns = request.admitted_mono_ns + deadline_ms * 1'000'000;
   ticket.pool = pool.get();
   ticket.tier_label = kTierLabels[static_cast<int>(tenant.tier)];
-  // The ticket keeps the pool alive (a retired pool still runs what it was given) and holds
-  // the in-flight slot until the answer is sent.
-  ticket.hold = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<sched::WorkerPool>>>(
-      std::move(inflight), std::move(pool));
+  ticket.inflight_hold = std::move(inflight);
+  ticket.pool_hold = std::move(pool);
   return ticket;
 }
 

@@ -17,13 +17,15 @@
 
 namespace recd::http {
 
-// What admission grants: the caller and the pool. `hold` is released when the request ends
-// (in-flight accounting rides on it).
+// What admission grants: the caller and the pool. The holds are released when the request
+// ends (the ticket is reset): the tenant's in-flight slot, and the tenant pool itself, which
+// stays alive while it runs what it was given even if it was retired meanwhile.
 struct Ticket {
   CallContext ctx;
   sched::WorkerPool* pool = nullptr;
   int64_t deadline_mono_ns = 0;  // 0: none
-  std::shared_ptr<void> hold;
+  std::shared_ptr<void> inflight_hold;
+  std::shared_ptr<sched::WorkerPool> pool_hold;
   std::string_view tier_label;  // metrics label of the pool's tier ("control" for admin)
 };
 
@@ -62,7 +64,8 @@ class TieredGatekeeper final : public Gatekeeper {
   // The standard tenants that get their own metrics label; set at start and on SIGHUP only
   // (SPEC 7.6). Premium and enterprise tenants are always labelled; the rest are "_other".
   void SetLabelledTenants(absl::flat_hash_set<TenantIid> iids);
-  std::string LabelOf(const control::Tenant& tenant) const;
+  // The tenant's metrics label: a view of `tenant.id` or a literal, valid while `tenant` is.
+  std::string_view LabelOf(const control::Tenant& tenant) const;
 
  private:
   absl::Status Refuse(const control::Tenant& tenant, absl::Status status, std::string_view reason);

@@ -123,7 +123,7 @@ Response PutModel(const ApiServices& s, Request& req) {
   const std::string& version = req.params[1];
   absl::Status st = CheckVersion(version);
   if (!st.ok()) return ErrorResponse(st);
-  const sched::Quotas quotas = EffectiveQuotas(**tenant, *s.tiers->Get());
+  const sched::Quotas quotas = s.tiers->Get()->QuotasFor((*tenant)->tier, (*tenant)->overrides);
   model::ImportOptions options;
   options.max_model_bytes = static_cast<uint64_t>(quotas.max_model_bytes);
 

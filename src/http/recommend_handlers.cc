@@ -130,7 +130,7 @@ Response Recommend(const ApiServices& s, Request& req, const CallContext& ctx) {
   if (!params.ok()) return ErrorResponse(params.status());
   absl::Status st = CheckId("\"user\"", params->user);
   if (!st.ok()) return ErrorResponse(st);
-  auto k = CheckK(params->k, EffectiveQuotas(tenant, *s.tiers->Get()));
+  auto k = CheckK(params->k, ctx.quotas);
   if (!k.ok()) return ErrorResponse(k.status());
 
   recommend::RecommendQuery q;
@@ -157,7 +157,7 @@ Response Similar(const ApiServices& s, Request& req, const CallContext& ctx) {
   if (!st.ok()) return ErrorResponse(st);
   auto k_param = IntParam(req, "k", 1, kMaxK, 10);
   if (!k_param.ok()) return ErrorResponse(k_param.status());
-  auto k = CheckK(*k_param, EffectiveQuotas(tenant, *s.tiers->Get()));
+  auto k = CheckK(*k_param, ctx.quotas);
   if (!k.ok()) return ErrorResponse(k.status());
   auto rec = s.recommender->Similar(tenant, req.params[0], *k, req.admitted_unix_ms);
   if (!rec.ok()) return ErrorResponse(rec.status());

@@ -9,16 +9,20 @@
 
 #include "control/identity.h"
 #include "http/request.h"
+#include "sched/tier_config.h"
 
 namespace recd::http {
 
 enum class Auth : uint8_t { kNone, kAdmin, kTenantServer, kTenantIngest /* ingest or server */ };
 enum class BodyKind : uint8_t { kNone, kJson, kFile };
 
-// Who is calling, as resolved from the credentials.
+// Who is calling, as resolved from the credentials, and (tenant routes) under which limits.
 struct CallContext {
   bool admin = false;
   control::TenantPrincipal principal;  // set for tenant routes
+  // Tenant routes: the tenant's effective quotas as admission computed them, from the same
+  // snapshots as `principal`; the handler applies these rather than looking them up again.
+  sched::Quotas quotas;
 };
 
 using Handler = std::function<Response(Request&, const CallContext&)>;

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "metering/usage_meter.h"
+#include "storage/tenant_key.h"
 #include "util/coding.h"
 #include "util/json_writer.h"
 #include "util/log.h"
@@ -24,22 +25,10 @@ constexpr std::string_view kPopularityState = "popularity";
 constexpr uint64_t kSeqBlock = 1 << 20;
 constexpr int64_t kIdempotencyWindowMs = 24 * 3600 * 1000;
 
-std::string TenantKey(TenantIid tid) {
-  std::string k;
-  util::PutFixed32BE(&k, tid);
-  return k;
-}
-
-std::string StateKey(TenantIid tid, std::string_view name) {
-  std::string k = TenantKey(tid);
-  k.append(name);
-  return k;
-}
+std::string StateKey(TenantIid tid, std::string_view name) { return storage::TenantKey(tid, name); }
 
 std::string IdempotencyKey(TenantIid tid, std::string_view key) {
-  std::string k = TenantKey(tid);
-  k.append(key);
-  return k;
+  return storage::TenantKey(tid, key);
 }
 
 class EventsDrop final : public storage::DropPredicate {
@@ -47,8 +36,9 @@ class EventsDrop final : public storage::DropPredicate {
   explicit EventsDrop(const Retention* r) : retention_(r) {}
   bool ShouldDrop(std::string_view key, std::string_view) const override {
     if (key.size() != 20) return false;
-    auto received = static_cast<int64_t>(util::DecodeFixed64BE(key.data() + 4));
-    return received < retention_->CutoffMs(KeyTenant(key));
+    auto received =
+        static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
+    return received < retention_->CutoffMs(storage::KeyTenant(key));
   }
 
  private:
@@ -72,9 +62,9 @@ class HistoryDrop final : public storage::DropPredicate {
  public:
   explicit HistoryDrop(const Retention* r) : retention_(r) {}
   bool ShouldDrop(std::string_view key, std::string_view value) const override {
-    Event e;
-    if (!DecodeHistory(key, value, &e).ok()) return false;
-    return e.received < retention_->CutoffMs(KeyTenant(key));
+    int64_t received = 0;
+    if (!DecodeHistoryReceived(key, value, &received)) return false;  // keep what we cannot read
+    return received < retention_->CutoffMs(storage::KeyTenant(key));
   }
 
  private:
@@ -101,13 +91,15 @@ void Retention::SetLookup(Lookup lookup) {
 }
 
 int64_t Retention::CutoffMs(TenantIid tid) const {
-  Lookup lookup;
+  std::optional<int64_t> retention;
   {
-    absl::MutexLock lock(&mu_);
+    // Compaction calls this for every key: call the lookup under a shared lock instead of
+    // copying the std::function out. Readers never wait on each other, the lookup only reads
+    // in-memory snapshots, and the exclusive side (SetLookup) runs once at start.
+    absl::ReaderMutexLock lock(&mu_);
     if (!lookup_) return std::numeric_limits<int64_t>::min();
-    lookup = lookup_;
+    retention = lookup_(tid);
   }
-  std::optional<int64_t> retention = lookup(tid);
   // An unknown tenant was offboarded: its range tombstones already hide everything.
   if (!retention) return std::numeric_limits<int64_t>::max();
   return clock_->NowMs() - *retention;
@@ -266,7 +258,7 @@ absl::Status Collector::Recover() {
   std::string seek;
   size_t tenants = 0;
   for (it.Seek(seek); it.Valid(); it.Seek(seek)) {
-    const TenantIid tid = KeyTenant(it.key());
+    const TenantIid tid = storage::KeyTenant(it.key());
     std::string from;  // empty: the tenant's whole log
     RECD_ASSIGN_OR_RETURN(auto state, db_->Get(storage::Cf::kState, StateKey(tid, kPopularityState)));
     if (state) {
@@ -281,7 +273,7 @@ absl::Status Collector::Recover() {
     }
     RECD_RETURN_IF_ERROR(ReplayTenant(tid, from));
     ++tenants;
-    seek = storage::PrefixSuccessor(TenantKey(tid));
+    seek = storage::PrefixSuccessor(storage::TenantKey(tid));
     if (seek.empty()) break;
   }
   RECD_RETURN_IF_ERROR(it.status());
@@ -290,7 +282,7 @@ absl::Status Collector::Recover() {
 }
 
 absl::Status Collector::ReplayTenant(TenantIid tid, std::string_view from_key) {
-  const std::string prefix = TenantKey(tid);
+  const std::string prefix = storage::TenantKey(tid);
   const std::string end = storage::PrefixSuccessor(prefix);
   auto it = db_->NewIterator(storage::Cf::kEvents, nullptr, end);
   if (from_key.empty()) {
@@ -311,7 +303,8 @@ absl::Status Collector::ReplayTenant(TenantIid tid, std::string_view from_key) {
   absl::MutexLock lock(&seq_mu_);
   if (!last.empty()) {
     position_[tid] = last;
-    const int64_t received = static_cast<int64_t>(util::DecodeFixed64BE(last.data() + 4));
+    const int64_t received =
+        static_cast<int64_t>(util::DecodeFixed64BE(last.data() + storage::kTenantPrefixBytes));
     int64_t prev = last_received_.load();
     while (received > prev && !last_received_.compare_exchange_weak(prev, received)) {
     }

@@ -27,7 +27,8 @@
 namespace recd::ingest {
 
 // Which events are past retention. The lookup is installed once the registry is open; until
-// then nothing is considered expired. Thread-safe (compaction threads call it).
+// then nothing is considered expired. Thread-safe (compaction threads call it); the lookup
+// runs under a shared lock, so it must be quick and must not call back into Retention.
 class Retention {
  public:
   explicit Retention(const util::Clock* clock) : clock_(clock) {}

@@ -1,5 +1,6 @@
 #include "ingest/event.h"
 
+#include "storage/tenant_key.h"
 #include "util/coding.h"
 #include "util/text.h"
 
@@ -29,8 +30,8 @@ std::string_view ValidateEvent(const EventInput& in, int64_t now_ms, int64_t max
 
 std::string LogKey(TenantIid tid, int64_t received, uint64_t seq) {
   std::string k;
-  k.reserve(20);
-  util::PutFixed32BE(&k, tid);
+  k.reserve(storage::kTenantPrefixBytes + 16);
+  storage::PutTenantPrefix(&k, tid);
   util::PutFixed64BE(&k, static_cast<uint64_t>(received));
   util::PutFixed64BE(&k, seq);
   return k;
@@ -48,9 +49,12 @@ std::string EncodeLogValue(const Event& e) {
 
 absl::StatusOr<Event> DecodeLog(std::string_view key, std::string_view value) {
   Event e;
-  if (key.size() != 20) return absl::DataLossError("corrupt event log key");
-  e.received = static_cast<int64_t>(util::DecodeFixed64BE(key.data() + 4));
-  e.seq = util::DecodeFixed64BE(key.data() + 12);
+  if (key.size() != storage::kTenantPrefixBytes + 16) {
+    return absl::DataLossError("corrupt event log key");
+  }
+  e.received =
+      static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
+  e.seq = util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes + 8);
   std::string_view user, item, type, rid;
   uint64_t ts = 0;
   if (!util::GetLengthPrefixed(&value, &user) || !util::GetLengthPrefixed(&value, &item) ||
@@ -68,8 +72,8 @@ absl::StatusOr<Event> DecodeLog(std::string_view key, std::string_view value) {
 
 std::string HistoryPrefix(TenantIid tid, std::string_view user) {
   std::string k;
-  k.reserve(4 + user.size() + 1 + 16);
-  util::PutFixed32BE(&k, tid);
+  k.reserve(storage::kTenantPrefixBytes + user.size() + 1 + 16);
+  storage::PutTenantPrefix(&k, tid);
   k.append(user);
   k.push_back('\0');  // ids hold no NUL, so "u" never prefixes "u1"'s records
   return k;
@@ -91,20 +95,40 @@ std::string EncodeHistoryValue(const Event& e) {
   return v;
 }
 
-absl::Status DecodeHistory(std::string_view key, std::string_view value, Event* e) {
-  if (key.size() < 4 + 1 + 16) return absl::DataLossError("corrupt history key");
-  e->seq = ~util::DecodeFixed64BE(key.data() + key.size() - 8);
+namespace {
+
+// tid, the NUL after the user, ~ts and ~seq.
+constexpr size_t kMinHistoryKeyBytes = storage::kTenantPrefixBytes + 1 + 16;
+
+// A history value's fields, as views into it. False if it is corrupt.
+struct HistoryFields {
   std::string_view item, type;
   uint64_t ts = 0, received = 0;
-  if (!util::GetLengthPrefixed(&value, &item) || !util::GetLengthPrefixed(&value, &type) ||
-      !util::GetVarint64(&value, &ts) || !util::GetVarint64(&value, &received)) {
-    return absl::DataLossError("corrupt history record");
-  }
-  e->item = item;
-  e->type = type;
-  e->ts = static_cast<int64_t>(ts);
-  e->received = static_cast<int64_t>(received);
+};
+bool ParseHistoryValue(std::string_view value, HistoryFields* f) {
+  return util::GetLengthPrefixed(&value, &f->item) && util::GetLengthPrefixed(&value, &f->type) &&
+         util::GetVarint64(&value, &f->ts) && util::GetVarint64(&value, &f->received);
+}
+
+}  // namespace
+
+absl::Status DecodeHistory(std::string_view key, std::string_view value, Event* e) {
+  if (key.size() < kMinHistoryKeyBytes) return absl::DataLossError("corrupt history key");
+  e->seq = ~util::DecodeFixed64BE(key.data() + key.size() - 8);
+  HistoryFields f;
+  if (!ParseHistoryValue(value, &f)) return absl::DataLossError("corrupt history record");
+  e->item = f.item;
+  e->type = f.type;
+  e->ts = static_cast<int64_t>(f.ts);
+  e->received = static_cast<int64_t>(f.received);
   return absl::OkStatus();
+}
+
+bool DecodeHistoryReceived(std::string_view key, std::string_view value, int64_t* received) {
+  HistoryFields f;
+  if (key.size() < kMinHistoryKeyBytes || !ParseHistoryValue(value, &f)) return false;
+  *received = static_cast<int64_t>(f.received);
+  return true;
 }
 
 }  // namespace recd::ingest

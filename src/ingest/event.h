@@ -47,11 +47,8 @@ std::string HistoryKey(TenantIid tid, std::string_view user, int64_t ts, uint64_
 std::string EncodeHistoryValue(const Event& e);
 // Fills item, type, ts, received, seq (user comes from the caller).
 absl::Status DecodeHistory(std::string_view key, std::string_view value, Event* e);
-
-// The tenant id every tenant-data key starts with.
-inline TenantIid KeyTenant(std::string_view key) {
-  auto u = reinterpret_cast<const unsigned char*>(key.data());
-  return key.size() < 4 ? 0 : (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
-}
+// Only `received` (what retention decides on), copying nothing; false where DecodeHistory
+// would fail.
+bool DecodeHistoryReceived(std::string_view key, std::string_view value, int64_t* received);
 
 }  // namespace recd::ingest

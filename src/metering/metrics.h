@@ -4,16 +4,20 @@
 // callers on hot paths keep the cell pointer.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 
 namespace recd::metering {
 
@@ -51,28 +55,26 @@ class Family {
       : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)),
         make_(std::move(make)) {}
 
-  // The cell for these label values (in label_names order). The pointer stays valid for the
-  // registry's lifetime.
-  Cell* Get(const std::vector<std::string>& values) {
-    std::string key = JoinKey(values);
+  // The cell for these label values (in label_names order). Once the cell exists this takes
+  // a reader lock and allocates nothing. The pointer stays valid for the registry's lifetime.
+  Cell* Get(absl::Span<const std::string_view> values) {
     {
       absl::ReaderMutexLock lock(&mu_);
-      auto it = cells_.find(key);
-      if (it != cells_.end()) return it->second.cell.get();
+      auto it = cells_.find(values);
+      if (it != cells_.end()) return it->second.get();
     }
     absl::MutexLock lock(&mu_);
-    auto& entry = cells_[key];
-    if (!entry.cell) {
-      entry.cell = make_();
-      entry.values = values;
+    auto it = cells_.find(values);
+    if (it == cells_.end()) {
+      it = cells_.emplace(std::vector<std::string>(values.begin(), values.end()), make_()).first;
     }
-    return entry.cell.get();
+    return it->second.get();
   }
 
   template <typename Fn>
   void ForEach(Fn fn) const {
     absl::ReaderMutexLock lock(&mu_);
-    for (const auto& [key, entry] : cells_) fn(entry.values, *entry.cell);
+    for (const auto& [values, cell] : cells_) fn(values, *cell);
   }
 
   const std::string& name() const { return name_; }
@@ -80,23 +82,33 @@ class Family {
   const std::vector<std::string>& label_names() const { return label_names_; }
 
  private:
-  static std::string JoinKey(const std::vector<std::string>& values) {
-    std::string key;
-    for (const auto& v : values) {
-      key.append(v);
-      key.push_back('\0');
+  // Stored label values are looked up by views of them (heterogeneous lookup), so a request
+  // for an existing cell builds no key.
+  struct LabelsHash {
+    using is_transparent = void;
+    template <typename Labels>
+    size_t operator()(const Labels& values) const {
+      size_t h = values.size();
+      for (const auto& v : values) h = absl::HashOf(h, std::string_view(v));
+      return h;
     }
-    return key;
-  }
-  struct Entry {
-    std::vector<std::string> values;
-    std::unique_ptr<Cell> cell;
+  };
+  struct LabelsEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                        [](const auto& x, const auto& y) {
+                          return std::string_view(x) == std::string_view(y);
+                        });
+    }
   };
   const std::string name_, help_;
   const std::vector<std::string> label_names_;
   const std::function<std::unique_ptr<Cell>()> make_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Entry> cells_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::vector<std::string>, std::unique_ptr<Cell>, LabelsHash, LabelsEq>
+      cells_ ABSL_GUARDED_BY(mu_);
 };
 
 using CounterFamily = Family<Counter>;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "storage/tenant_key.h"
 #include "util/coding.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -12,7 +13,7 @@ namespace {
 
 std::string DayPrefix(TenantIid iid, int64_t day) {
   std::string k;
-  util::PutFixed32BE(&k, iid);
+  storage::PutTenantPrefix(&k, iid);
   util::PutFixed32BE(&k, static_cast<uint32_t>(day));
   return k;
 }
@@ -111,7 +112,7 @@ absl::StatusOr<std::vector<DayUsage>> UsageMeter::Read(const std::vector<TenantI
       if (k.size() != 9 || v.size() != 8) {
         return absl::DataLossError("corrupt usage record");
       }
-      const int64_t day = util::DecodeFixed32BE(k.data() + 4);
+      const int64_t day = util::DecodeFixed32BE(k.data() + storage::kTenantPrefixBytes);
       const auto counter = static_cast<uint8_t>(k[8]);
       if (day < from_day || day > to_day || counter >= kNumUsageCounters) continue;
       uint64_t value = 0;

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_format.h"
 #include "model/compiled_format.h"
 #include "model/compiled_model.h"
 #include "model/crc32c.h"
@@ -188,29 +190,61 @@ absl::Status WriteCompiledModel(const LoadedModel& m, const std::string& path,
   return absl::OkStatus();
 }
 
+absl::StatusOr<StagedModel> StagedModel::Write(const LoadedModel& model,
+                                               const std::string& dest_path,
+                                               const CompileOptions& options) {
+  const size_t slash = dest_path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : dest_path.substr(0, slash);
+  // Hidden (leading dot, never a version name) and unique, next to the destination so the
+  // rename stays atomic.
+  const std::string base = slash == std::string::npos ? dest_path : dest_path.substr(slash + 1);
+  std::string tmp = absl::StrFormat("%s/.%s.tmp-%016x", dir, base, RandomHashSeed());
+  RECD_RETURN_IF_ERROR(WriteCompiledModel(model, tmp, options));
+  auto remove_tmp = absl::MakeCleanup([&] { ::unlink(tmp.c_str()); });
+  // Read back what was written, through the same code that will serve it.
+  RECD_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledModel> mapped,
+                        CompiledModel::Map(tmp, MapOptions{}));
+  RECD_RETURN_IF_ERROR(mapped->VerifyDataChecksum());
+  std::move(remove_tmp).Cancel();
+  return StagedModel(std::move(dir), std::move(tmp), dest_path, std::move(mapped));
+}
+
+StagedModel::StagedModel(std::string dir, std::string tmp, std::string dest,
+                         std::shared_ptr<const CompiledModel> mapped)
+    : dir_(std::move(dir)),
+      tmp_(std::move(tmp)),
+      dest_(std::move(dest)),
+      mapped_(std::move(mapped)) {}
+
+StagedModel::StagedModel(StagedModel&& other) noexcept
+    : dir_(std::move(other.dir_)),
+      tmp_(std::exchange(other.tmp_, {})),
+      dest_(std::move(other.dest_)),
+      mapped_(std::move(other.mapped_)) {}
+
+StagedModel::~StagedModel() {
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+absl::Status StagedModel::Commit() {
+  // The mapping stays until destruction: unmapping a large file takes a while, and Commit
+  // may run under the caller's lock.
+  RECD_RETURN_IF_ERROR(RenameNoReplace(tmp_, dest_));
+  tmp_.clear();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> CompileModelFolder(const std::string& folder, const std::string& dest_path,
                                             const ImportOptions& import_options,
                                             int64_t created_unix_ms) {
   RECD_ASSIGN_OR_RETURN(LoadedModel model, LoadModelFolder(folder, import_options));
-  const size_t slash = dest_path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : dest_path.substr(0, slash);
   if (PathExists(dest_path)) return absl::AlreadyExistsError(util::StrCat(dest_path, " exists"));
-  // Hidden (leading dot) and unique, next to the destination so the rename stays atomic.
-  const std::string base = slash == std::string::npos ? dest_path : dest_path.substr(slash + 1);
-  const std::string tmp = util::StrCat(dir, "/.", base, ".tmp-", RandomHashSeed());
   CompileOptions options;
   options.created_unix_ms = created_unix_ms;
   options.hash_seed = import_options.hash_seed.value_or(RandomHashSeed());
-  RECD_RETURN_IF_ERROR(WriteCompiledModel(model, tmp, options));
-  auto remove_tmp = absl::MakeCleanup([&] { ::unlink(tmp.c_str()); });
-  {
-    // Read back what was written before it becomes visible under its final name.
-    RECD_ASSIGN_OR_RETURN(auto mapped, CompiledModel::Map(tmp, MapOptions{}));
-    RECD_RETURN_IF_ERROR(mapped->VerifyDataChecksum());
-  }
-  RECD_RETURN_IF_ERROR(RenameNoReplace(tmp, dest_path));
-  std::move(remove_tmp).Cancel();
-  RECD_RETURN_IF_ERROR(FsyncDir(dir));
+  RECD_ASSIGN_OR_RETURN(StagedModel staged, StagedModel::Write(model, dest_path, options));
+  RECD_RETURN_IF_ERROR(staged.Commit());
+  RECD_RETURN_IF_ERROR(FsyncDir(staged.dir()));
   return model.compiled_bytes;
 }
 

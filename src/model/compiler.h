@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "model/compiled_model.h"
 #include "model/model_folder.h"
 
 namespace recd::model {
@@ -23,10 +25,38 @@ struct CompileOptions {
 absl::Status WriteCompiledModel(const LoadedModel& model, const std::string& path,
                                 const CompileOptions& options);
 
-// Loads, validates and compiles `folder` into `dest_path` the way models are written once:
-// a temporary file next to the destination, fsync, re-validation of what was written, a
-// rename that never replaces an existing file (AlreadyExists), fsync of the directory.
-// Returns the file size. Errors: as LoadModelFolder and WriteCompiledModel.
+// A compiled model written the way models are written once: under a hidden temporary name
+// next to its destination (`<dir>/.<name>.tmp-<random>`, which ModelRepository::Open sweeps),
+// fsynced, then mapped and its data checksum verified through the code that will serve it.
+// Nothing appears under the destination until Commit; dropped uncommitted, it removes the
+// temporary file. One owner; not thread-safe.
+class StagedModel {
+ public:
+  // The destination's directory must exist. Errors: as WriteCompiledModel and
+  // CompiledModel::Map, DataLoss if what was written does not read back.
+  static absl::StatusOr<StagedModel> Write(const LoadedModel& model, const std::string& dest_path,
+                                           const CompileOptions& options);
+  StagedModel(StagedModel&& other) noexcept;
+  StagedModel& operator=(StagedModel&&) = delete;
+  ~StagedModel();
+
+  // The verified file, mapped (also after Commit); released with this object.
+  const CompiledModel& mapped() const { return *mapped_; }
+  const std::string& dir() const { return dir_; }
+  // Renames the file to its destination, never replacing an existing file (AlreadyExists,
+  // and the temporary stays staged). The caller fsyncs dir() afterwards.
+  absl::Status Commit();
+
+ private:
+  StagedModel(std::string dir, std::string tmp, std::string dest,
+              std::shared_ptr<const CompiledModel> mapped);
+  std::string dir_, tmp_, dest_;  // tmp_ empty: committed or moved from
+  std::shared_ptr<const CompiledModel> mapped_;
+};
+
+// Loads, validates and compiles `folder` into `dest_path` through StagedModel, then fsyncs
+// the directory. Returns the file size. Errors: AlreadyExists if `dest_path` exists; as
+// LoadModelFolder and StagedModel.
 absl::StatusOr<uint64_t> CompileModelFolder(const std::string& folder, const std::string& dest_path,
                                             const ImportOptions& import_options,
                                             int64_t created_unix_ms);

@@ -125,20 +125,11 @@ absl::StatusOr<ModelInfo> ModelRepository::Publish(TenantIid tenant_iid, const s
   const std::string dir = TenantDir(tenant_iid);
   const std::string final_path = VersionPath(tenant_iid, version);
   RECD_RETURN_IF_ERROR(MakeDir(dir));
-  // A leading dot: never a version name (those start alphanumeric), swept at Open.
-  const std::string tmp = absl::StrFormat("%s/.%s.recdm.tmp-%016x", dir, version, RandomHashSeed());
   CompileOptions compile;
   compile.created_unix_ms = clock_->NowMs();
   compile.hash_seed = options.hash_seed.value_or(RandomHashSeed());
-  RECD_RETURN_IF_ERROR(WriteCompiledModel(model, tmp, compile));
-  auto remove_tmp = absl::MakeCleanup([&] { ::unlink(tmp.c_str()); });
-
-  // Read back what was written, through the same code that will serve it.
-  RECD_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledModel> mapped,
-                        CompiledModel::Map(tmp, MapOptions{}));
-  RECD_RETURN_IF_ERROR(mapped->VerifyDataChecksum());
-  ModelInfo info = InfoOf(version, *mapped);
-  mapped.reset();
+  RECD_ASSIGN_OR_RETURN(StagedModel staged, StagedModel::Write(model, final_path, compile));
+  ModelInfo info = InfoOf(version, staged.mapped());
 
   {
     // The rename is the commit point; under the lock it cannot interleave with RemoveTenant
@@ -148,11 +139,10 @@ absl::StatusOr<ModelInfo> ModelRepository::Publish(TenantIid tenant_iid, const s
       ::rmdir(dir.c_str());  // only if this import recreated it empty
       return absl::AbortedError("the tenant's models were removed during the import");
     }
-    absl::Status renamed = RenameNoReplace(tmp, final_path);
+    absl::Status renamed = staged.Commit();
     if (absl::IsAlreadyExists(renamed)) return Exists(version);
     RECD_RETURN_IF_ERROR(renamed);
   }
-  std::move(remove_tmp).Cancel();
   RECD_RETURN_IF_ERROR(FsyncDir(dir));
   RECD_RETURN_IF_ERROR(FsyncDir(root_));
   RECD_LOG(Info) << "imported model " << final_path << " (" << info.items << " items, dim "

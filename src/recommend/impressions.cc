@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "storage/tenant_key.h"
 #include "util/coding.h"
 #include "util/json_writer.h"
 #include "util/log.h"
@@ -14,8 +15,8 @@ constexpr int64_t kGatherMs = 10;
 
 std::string ImpressionKey(TenantIid tid, int64_t served_ms, uint64_t seq) {
   std::string k;
-  k.reserve(20);
-  util::PutFixed32BE(&k, tid);
+  k.reserve(storage::kTenantPrefixBytes + 16);
+  storage::PutTenantPrefix(&k, tid);
   util::PutFixed64BE(&k, static_cast<uint64_t>(std::max<int64_t>(served_ms, 0)));
   util::PutFixed64BE(&k, seq);
   return k;
@@ -112,7 +113,8 @@ std::unique_ptr<ingest::ExportCursor> ImpressionLog::Export(TenantIid tid, int64
       db_, storage::Cf::kImpressions, ImpressionKey(tid, from_ms, 0), ImpressionKey(tid, to_ms, 0),
       [cutoff](std::string_view key, std::string_view value, std::string* out) {
         if (key.size() != 20) return absl::OkStatus();
-        const auto served = static_cast<int64_t>(util::DecodeFixed64BE(key.data() + 4));
+        const auto served =
+            static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
         if (served < cutoff) return absl::OkStatus();  // expired, not yet compacted away
         out->append(value);
         out->push_back('\n');

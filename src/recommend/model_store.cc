@@ -6,8 +6,7 @@
 namespace recd::recommend {
 
 model::MapOptions ModelStore::MapOptionsFor(const control::Tenant& tenant) const {
-  const auto table = tiers_->Get();
-  const sched::Quotas quotas = tenant.overrides.ApplyTo(table->Get(tenant.tier).quotas);
+  const sched::Quotas quotas = tiers_->Get()->QuotasFor(tenant.tier, tenant.overrides);
   model::MapOptions options;
   options.populate = quotas.model_memory != sched::ModelMemory::kMapped;
   options.lock = quotas.model_memory == sched::ModelMemory::kLocked;

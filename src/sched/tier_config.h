@@ -76,6 +76,10 @@ struct TierSpec {
 struct TierTable {
   std::array<TierSpec, kNumTiers> tiers;
   const TierSpec& Get(Tier t) const { return tiers[static_cast<int>(t)]; }
+  // The limits a tenant of `tier` with `overrides` runs under (its effective quotas).
+  Quotas QuotasFor(Tier tier, const QuotaOverrides& overrides) const {
+    return overrides.ApplyTo(Get(tier).quotas);
+  }
   static TierTable Defaults();
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "control/identity.h"
+#include "storage/tenant_key.h"
 #include "tests/support/daemon_process.h"
 #include "util/coding.h"
 
@@ -98,17 +99,18 @@ TEST_F(RegistryTest, OffboardingDeletesTenantDataButNotOthersAndNeverReusesIds) 
   auto a = *registry_->Onboard("acme", "", Tier::kStandard);
   auto b = *registry_->Onboard("beta", "", Tier::kStandard);
   storage::Batch batch = db_->NewBatch();
-  batch.Put(storage::Cf::kEvents, TenantPrefix(a.tenant->iid) + "e1", "x");
-  batch.Put(storage::Cf::kEvents, TenantPrefix(b.tenant->iid) + "e1", "y");
-  batch.Put(storage::Cf::kUsage, TenantPrefix(a.tenant->iid) + "u", std::string(8, '\0'));
+  batch.Put(storage::Cf::kEvents, storage::TenantKey(a.tenant->iid, "e1"), "x");
+  batch.Put(storage::Cf::kEvents, storage::TenantKey(b.tenant->iid, "e1"), "y");
+  batch.Put(storage::Cf::kUsage, storage::TenantKey(a.tenant->iid, "u"), std::string(8, '\0'));
   ASSERT_TRUE(db_->Write(batch, false).ok());
 
   ASSERT_TRUE(registry_->Offboard("acme").ok());
   EXPECT_TRUE(registry_->Offboard("acme").ok());  // idempotent
   EXPECT_EQ(registry_->Get("acme").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(db_->Get(storage::Cf::kEvents, TenantPrefix(a.tenant->iid) + "e1")->has_value());
-  EXPECT_TRUE(db_->Get(storage::Cf::kEvents, TenantPrefix(b.tenant->iid) + "e1")->has_value());
-  EXPECT_TRUE(db_->Get(storage::Cf::kUsage, TenantPrefix(a.tenant->iid) + "u")->has_value());
+  EXPECT_FALSE(
+      db_->Get(storage::Cf::kEvents, storage::TenantKey(a.tenant->iid, "e1"))->has_value());
+  EXPECT_TRUE(db_->Get(storage::Cf::kEvents, storage::TenantKey(b.tenant->iid, "e1"))->has_value());
+  EXPECT_TRUE(db_->Get(storage::Cf::kUsage, storage::TenantKey(a.tenant->iid, "u"))->has_value());
   Identity identity(registry_.get(), "admin-token-0123456789");
   EXPECT_FALSE(identity.AuthenticateKey(a.server_key).ok());
 

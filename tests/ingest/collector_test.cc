@@ -201,6 +201,29 @@ TEST_F(CollectorTest, ExpiredEventsAreNeverReadEvenBeforeCompaction) {
   EXPECT_EQ(ExportAll(1).find("old"), std::string::npos);
 }
 
+TEST_F(CollectorTest, HistoryCompactionDropsExpiredEventsAndKeepsUnreadableOnes) {
+  Append(1, {E("u", "old", 1)});
+  clock_.AdvanceMs(retention_ms_ + 1);
+  Append(1, {E("u", "new", 2)});
+  ASSERT_TRUE(db_->CompactRange(storage::Cf::kHistory, "", "").ok());
+  retention_ms_ = int64_t{1000} * 86'400'000;  // reads would show "old" again if it were kept
+  EXPECT_EQ(Items(1, "u"), std::vector<std::string>{"new"});
+
+  // The filter reads only `received`, and keeps any record it cannot read.
+  retention_ms_ = 1;
+  Event e = E("u", "i", 5);
+  e.received = 10;
+  const std::string key = HistoryKey(1, "u", 5, 7);
+  const std::string value = EncodeHistoryValue(e);
+  const auto filter = retention_->HistoryPredicate();
+  EXPECT_TRUE(filter->ShouldDrop(key, value));
+  EXPECT_FALSE(filter->ShouldDrop(key, value.substr(0, value.size() - 1)));
+  EXPECT_FALSE(filter->ShouldDrop(key.substr(0, 20), value));
+  int64_t received = 0;
+  ASSERT_TRUE(DecodeHistoryReceived(key, value, &received));
+  EXPECT_EQ(received, 10);
+}
+
 TEST_F(CollectorTest, RestartRestoresPopularityFromCheckpointAndLogTail) {
   Append(1, {E("u", "a", clock_.NowMs(), "purchase"), E("u", "b", clock_.NowMs())});
   ASSERT_TRUE(collector_->Checkpoint().ok());

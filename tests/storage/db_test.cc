@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "storage/tenant_key.h"
 #include "tests/support/daemon_process.h"
 
 namespace recd::storage {
@@ -81,6 +82,19 @@ TEST_F(DbTest, IteratorUpperBoundStopsAtPrefixEnd) {
   int n = 0;
   for (it.Seek("a"); it.Valid(); it.Next()) ++n;
   EXPECT_EQ(n, 2);
+}
+
+// The prefix is on disk in every tenant-data family: it must never change.
+TEST(TenantKey, PrefixIsTheBigEndianIidAndReadsBack) {
+  EXPECT_EQ(TenantKey(0x01020304), std::string("\x01\x02\x03\x04", 4));
+  EXPECT_EQ(TenantKey(7, "k1"), std::string("\x00\x00\x00\x07k1", 6));
+  std::string k = "x";
+  PutTenantPrefix(&k, 0xfffffffe);
+  EXPECT_EQ(k, std::string("x\xff\xff\xff\xfe", 5));
+  EXPECT_EQ(KeyTenant(TenantKey(0xfffffffe, "rest")), 0xfffffffeu);
+  EXPECT_EQ(KeyTenant(std::string("\x00\x01\x02", 3)), 0u);  // too short for a prefix
+  // Byte order is numeric order, so one tenant's keys are one range.
+  EXPECT_LT(TenantKey(255, "\xff"), TenantKey(256));
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 namespace recd::model {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using namespace testing;  // NOLINT: fixture writers
 
 struct Built {
@@ -267,6 +269,37 @@ TEST(CompiledModel, CompileNeverReplacesAnExistingFile) {
   auto again =
       Compile(dir, ManifestJson("item_embeddings", "dot", 4, "e.npy"), MakeIds(3), "e.npy", npy);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST(CompiledModel, StagedModelIsHiddenUntilCommitAndRemovedIfDropped) {
+  TempDir dir;
+  const std::string folder = dir.Sub("folder");
+  MakeDirs(folder);
+  WriteFile(folder + "/manifest.json", ManifestJson("item_embeddings", "dot", 4, "e.npy"));
+  WriteFile(folder + "/items.txt", ItemsText(MakeIds(3)));
+  WriteFile(folder + "/e.npy", NpyBytes("<f4", false, {3, 4}, F32Bytes(RandomMatrix(3, 4, 1))));
+  auto model = LoadModelFolder(folder, {});
+  ASSERT_TRUE(model.ok()) << model.status();
+  const std::string out = dir.Sub("out");
+  MakeDirs(out);
+  const std::string dest = out + "/m.recdm";
+  {
+    auto staged = StagedModel::Write(*model, dest, {});
+    ASSERT_TRUE(staged.ok()) << staged.status();
+    EXPECT_EQ(staged->mapped().rows(), 3u);
+    const auto files = ListTree(out);
+    ASSERT_EQ(files.size(), 1u);
+    EXPECT_THAT(files[0], StartsWith(".m.recdm.tmp-"));
+  }
+  EXPECT_TRUE(ListTree(out).empty()) << "dropped uncommitted, the temporary goes";
+
+  auto staged = StagedModel::Write(*model, dest, {});
+  ASSERT_TRUE(staged.ok()) << staged.status();
+  ASSERT_TRUE(staged->Commit().ok());
+  EXPECT_THAT(ListTree(out), ElementsAre("m.recdm"));
+  auto again = StagedModel::Write(*model, dest, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->Commit().code(), absl::StatusCode::kAlreadyExists);
 }
 
 TEST(CompiledModel, MapReportsMissingFilesAsNotFound) {
