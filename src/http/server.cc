@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -344,7 +345,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     bool queued = ticket_.pool->TrySubmit([self, queued_at] {
       const int64_t started = MonoNs();
       if (!self->ticket_.tier_label.empty()) {
-        self->server_->queue_wait_->Get({std::string(self->ticket_.tier_label)})
+        self->server_->queue_wait_->Get({self->ticket_.tier_label})
             ->Observe(static_cast<double>(started - queued_at) * 1e-9);
       }
       Response response;
@@ -517,12 +518,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void Observe(int status) {
-    const std::string route = route_ != nullptr ? route_->name : "unmatched";
-    server_->requests_->Get({route, std::to_string(status)})->Inc();
+    const std::string_view route = route_ != nullptr ? std::string_view(route_->name) : "unmatched";
+    char digits[16];
+    const auto printed = std::to_chars(digits, digits + sizeof(digits), status);
+    server_->requests_->Get({route, std::string_view(digits, printed.ptr - digits)})->Inc();
     const double seconds = static_cast<double>(MonoNs() - req_.admitted_mono_ns) * 1e-9;
     server_->latency_->Get({route})->Observe(seconds);
     if (!ticket_.tier_label.empty()) {
-      server_->tier_latency_->Get({std::string(ticket_.tier_label)})->Observe(seconds);
+      server_->tier_latency_->Get({ticket_.tier_label})->Observe(seconds);
     }
   }
 
