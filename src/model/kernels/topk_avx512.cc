@@ -289,12 +289,182 @@ inline bool OfferTile(TopKState* st, __m512 s, uint32_t row, uint32_t valid, __m
   return true;
 }
 
+// Batch float32 with the queries in the lanes: for dim <= 128 and at least 8 queries, groups of 16
+// queries are transposed once (lane j of qt[d] is query j's element d) and every row element is
+// broadcast against them, so a row is scored for 16 queries with no horizontal sum. Each lane still
+// computes exactly the single-query dot: for each element position l in 0..15 an FMA chain over the
+// chunks in order, starting from +0 (lane l of ScanF32Narrow's accumulator), then the same tree as
+// Reduce16, ((l0+l2)+(l1+l3)) within each group of four positions and (L0+L2)+(L1+L3) across
+// groups, as vertical adds. IEEE addition and multiplication are commutative, so operand order does
+// not matter; the tree shape does.
+constexpr uint32_t kMaxLaneChunks = 8;
+constexpr uint32_t kLaneGroups = kMaxBatchPass / 16;
+// Rows scored together: each qt vector loaded serves this many rows.
+constexpr int kLaneRows = 2;
+
+// acc + v * (*x in every lane), one rounding. Inline assembly because GCC 12 emits a separate
+// vbroadcastss for _mm512_set1_ps from memory instead of the embedded {1to16} operand, which costs
+// an extra uop per FMA in the loop below.
+inline __m512 FmaBroadcast(__m512 acc, __m512 v, const float* x) {
+  __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(v), "m"(*x));
+  return acc;
+}
+
+// Scores of kR rows (each `rows[i]`, chunks * 16 floats) for the 16 queries of `qt`. The positions
+// are visited in tree order (groups 0, 2, 1, 3; within a group 0, 2, 1, 3) so that each partial sum
+// is folded in as soon as its sibling exists, which keeps about five vectors live per row.
+template <uint32_t kC, int kR>
+inline void ScoreRowsLanes(const float* const* rows, const __m512* qt, __m512* out) {
+  constexpr int kOrder[4] = {0, 2, 1, 3};
+  __m512 u[kR], v[kR];
+#pragma GCC unroll 4
+  for (int gi = 0; gi < 4; ++gi) {
+    const int g = kOrder[gi];
+    __m512 x[kR], y[kR];
+#pragma GCC unroll 4
+    for (int ei = 0; ei < 4; ++ei) {
+      const int l = 4 * g + kOrder[ei];
+      __m512 q[kC];
+#pragma GCC unroll 8
+      for (uint32_t c = 0; c < kC; ++c) q[c] = qt[16 * c + l];
+#pragma GCC unroll 4
+      for (int i = 0; i < kR; ++i) {
+        __m512 a = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (uint32_t c = 0; c < kC; ++c) a = FmaBroadcast(a, q[c], rows[i] + 16 * c + l);
+        if (ei == 0) x[i] = a;
+        if (ei == 1) x[i] = _mm512_add_ps(x[i], a);
+        if (ei == 2) y[i] = a;
+        if (ei == 3) y[i] = _mm512_add_ps(y[i], a);
+      }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < kR; ++i) {
+      const __m512 sg = _mm512_add_ps(x[i], y[i]);
+      if (gi == 0) u[i] = sg;
+      if (gi == 1) u[i] = _mm512_add_ps(u[i], sg);
+      if (gi == 2) v[i] = sg;
+      if (gi == 3) v[i] = _mm512_add_ps(v[i], sg);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < kR; ++i) out[i] = _mm512_add_ps(u[i], v[i]);
+}
+
+// Thresholds of a group's queries per lane (-inf while a heap is not full) and the lanes whose heap
+// is not yet full.
+inline void LaneThresholds(const TopKState* st, uint32_t n, __m512* thr, uint32_t* open) {
+  alignas(64) float t[16];
+  uint32_t o = 0;
+  for (uint32_t j = 0; j < 16; ++j) {
+    const bool full = j >= n || st[j].full;
+    t[j] = j < n && full ? st[j].threshold : -__builtin_inff();
+    if (!full) o |= 1u << j;
+  }
+  *thr = _mm512_load_ps(t);
+  *open = o;
+}
+
+// Offers one row's 16 scores to the group's queries; true if any heap changed.
+inline bool OfferLanes(TopKState* st, __m512 s, uint32_t row, uint32_t valid, __m512 thr,
+                       uint32_t open) {
+  const uint32_t mask = (_mm512_mask_cmp_ps_mask(valid, s, thr, _CMP_GT_OQ) | open) & valid;
+  if (mask == 0) return false;
+  alignas(64) float buf[16];
+  _mm512_store_ps(buf, s);
+  for (uint32_t bits = mask; bits != 0; bits &= bits - 1) {
+    const int j = __builtin_ctz(bits);
+    TopKOffer(&st[j], buf[j], row);
+  }
+  return true;
+}
+
+template <uint32_t kC>
+void F32BatchLanes(const MatrixF32& m, const float* const* queries, size_t nq, TopKState* st) {
+  const uint32_t groups = static_cast<uint32_t>((nq + 15) / 16);
+  // kLaneGroups * kMaxLaneChunks * 16 vectors: 32 KiB at most, filled for kC chunks only.
+  __m512 qt[kLaneGroups][16 * kMaxLaneChunks];
+  for (uint32_t g = 0; g < groups; ++g) {
+    alignas(64) float lanes[16];
+    for (uint32_t d = 0; d < 16 * kC; ++d) {
+      for (uint32_t j = 0; j < 16; ++j) {
+        const size_t q = 16 * g + j;
+        lanes[j] = q < nq ? queries[q][d] : 0.0f;
+      }
+      qt[g][d] = _mm512_load_ps(lanes);
+    }
+  }
+  const uint32_t block = BatchBlockRows(m.stride * sizeof(float), kLaneRows);
+  for (uint32_t r0 = 0; r0 < m.rows; r0 += block) {
+    const uint32_t r1 = m.rows - r0 < block ? m.rows : r0 + block;
+    for (uint32_t g = 0; g < groups; ++g) {
+      const uint32_t n = nq - 16 * g < 16 ? static_cast<uint32_t>(nq - 16 * g) : 16;
+      const uint32_t valid = LowBits(n);
+      TopKState* gs = st + 16 * g;
+      __m512 thr;
+      uint32_t open;
+      LaneThresholds(gs, n, &thr, &open);
+      uint32_t r = r0;
+      for (; r + kLaneRows <= r1; r += kLaneRows) {
+        const float* rows[kLaneRows];
+#pragma GCC unroll 4
+        for (int i = 0; i < kLaneRows; ++i)
+          rows[i] = m.data + static_cast<size_t>(r + i) * m.stride;
+        __m512 s[kLaneRows];
+        ScoreRowsLanes<kC, kLaneRows>(rows, qt[g], s);
+#pragma GCC unroll 4
+        for (int i = 0; i < kLaneRows; ++i) {
+          if (OfferLanes(gs, s[i], r + i, valid, thr, open)) LaneThresholds(gs, n, &thr, &open);
+        }
+      }
+      for (; r < r1; ++r) {
+        const float* rows[1] = {m.data + static_cast<size_t>(r) * m.stride};
+        __m512 s[1];
+        ScoreRowsLanes<kC, 1>(rows, qt[g], s);
+        if (OfferLanes(gs, s[0], r, valid, thr, open)) LaneThresholds(gs, n, &thr, &open);
+      }
+    }
+  }
+}
+
 void TopKF32Batch(const MatrixF32& m, const float* const* queries, size_t nq, const uint32_t* ks,
                   const Exclusions* ex, ScoredRow* const* outs, size_t* counts) {
   TopKState st[kMaxBatchPass];
   for (size_t q = 0; q < nq; ++q) TopKInit(&st[q], outs[q], ks[q], ex[q]);
   const uint32_t chunks = (m.dim + 15) / 16;
+  // Below 8 queries most lanes of a 16-query group would idle; the tiles waste less.
+  if (nq >= 8 && chunks >= 1 && chunks <= kMaxLaneChunks) {
+    switch (chunks) {
+      case 1:
+        F32BatchLanes<1>(m, queries, nq, st);
+        break;
+      case 2:
+        F32BatchLanes<2>(m, queries, nq, st);
+        break;
+      case 3:
+        F32BatchLanes<3>(m, queries, nq, st);
+        break;
+      case 4:
+        F32BatchLanes<4>(m, queries, nq, st);
+        break;
+      case 5:
+        F32BatchLanes<5>(m, queries, nq, st);
+        break;
+      case 6:
+        F32BatchLanes<6>(m, queries, nq, st);
+        break;
+      case 7:
+        F32BatchLanes<7>(m, queries, nq, st);
+        break;
+      default:
+        F32BatchLanes<8>(m, queries, nq, st);
+        break;
+    }
+    for (size_t q = 0; q < nq; ++q) counts[q] = TopKFinish(&st[q]);
+    return;
+  }
   const uint32_t block = BatchBlockRows(m.stride * sizeof(float), 4);
+
   for (uint32_t r0 = 0; r0 < m.rows; r0 += block) {
     const uint32_t r1 = m.rows - r0 < block ? m.rows : r0 + block;
     for (size_t q0 = 0; q0 < nq; q0 += 4) {

@@ -142,5 +142,33 @@ TEST(TopKBatch, Avx512VnniAndPlainAvx512Int8BatchesAgreeExactly) {
   }
 }
 
+// The VNNI int8 batch kernel prunes rows with an upper bound built from the high bytes of the
+// 16-bit query (the low bytes contribute at most 255 per positive row element). Here the bound is
+// as loose as it gets, every low byte 255 and rows of +-127 and 0, and the rows repeat, so many
+// scores tie with the heap root: pruning must still never drop or reorder a result.
+TEST(TopKBatch, Int8BoundPruningIsExactWithMaximalLowBytesAndTies) {
+  std::mt19937 rng(35);
+  std::uniform_int_distribution<int> pick(-1, 1);
+  std::uniform_int_distribution<int> high(-128, 126);
+  for (uint32_t dim : {4u, 63u, 64u, 200u, 256u}) {
+    F32Matrix f(500, dim);
+    for (uint32_t r = 0; r < f.rows; ++r) {
+      // 40 distinct rows, each repeated, all quantising to exactly -127, 0 or 127.
+      std::mt19937 row_rng(r % 40);
+      for (uint32_t d = 0; d < dim; ++d) f.Row(r)[d] = static_cast<float>(pick(row_rng));
+      f.Row(r)[0] = 1.0f;
+    }
+    Batch b = MakeBatch(dim, f.rows, 19, &rng);
+    for (std::vector<float>& q : b.queries) {
+      // Integer values with max 32767 quantise to themselves: q16 = 256 * h + 255.
+      for (uint32_t d = 0; d < dim; ++d) q[d] = static_cast<float>(256 * high(rng) + 255);
+      q[0] = 32767.0f;
+    }
+    b.ks[0] = 10;
+    b.ks[1] = 1;
+    ExpectBatchEqualsSingle(f, b);
+  }
+}
+
 }  // namespace
 }  // namespace recd::kernels::testing
