@@ -222,8 +222,12 @@ StagedModel::StagedModel(StagedModel&& other) noexcept
       dest_(std::move(other.dest_)),
       mapped_(std::move(other.mapped_)) {}
 
-StagedModel::~StagedModel() {
-  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+StagedModel::~StagedModel() { Discard(); }
+
+void StagedModel::Discard() {
+  if (tmp_.empty()) return;
+  ::unlink(tmp_.c_str());
+  tmp_.clear();
 }
 
 absl::Status StagedModel::Commit() {

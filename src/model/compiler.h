@@ -46,6 +46,9 @@ class StagedModel {
   // Renames the file to its destination, never replacing an existing file (AlreadyExists,
   // and the temporary stays staged). The caller fsyncs dir() afterwards.
   absl::Status Commit();
+  // Removes the temporary file now instead of at destruction (so the caller can remove the
+  // directory). Idempotent; nothing to do after Commit.
+  void Discard();
 
  private:
   StagedModel(std::string dir, std::string tmp, std::string dest,

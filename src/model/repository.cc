@@ -136,7 +136,8 @@ absl::StatusOr<ModelInfo> ModelRepository::Publish(TenantIid tenant_iid, const s
     // moving the tenant's folder away, so a removed tenant never gets a model back.
     absl::MutexLock lock(&mu_);
     if (removals_[tenant_iid] != generation) {
-      ::rmdir(dir.c_str());  // only if this import recreated it empty
+      staged.Discard();
+      ::rmdir(dir.c_str());  // only if this import recreated it (then it is empty now)
       return absl::AbortedError("the tenant's models were removed during the import");
     }
     absl::Status renamed = staged.Commit();
