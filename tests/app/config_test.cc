@@ -23,6 +23,8 @@ TEST(Config, EmptyConfigIsTheEmbeddedDefault) {
 TEST(Config, TiersAndLimitsAreRead) {
   auto c = ParseConfig(R"(
 listen = "0.0.0.0:9000"
+io_nice = 7
+priority_io_threads = 0
 [tiers.standard]
 threads = 3
 events_per_s = 10
@@ -33,6 +35,8 @@ event_weights = { purchase = 10 }
 )", "t.toml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->listen_port, 9000);
+  EXPECT_EQ(c->io_nice, 7);
+  EXPECT_EQ(c->priority_io_threads, 0);
   EXPECT_EQ(c->tiers.Get(Tier::kStandard).threads, 3);
   EXPECT_EQ(c->tiers.Get(Tier::kStandard).quotas.events_per_s, 10);
   EXPECT_EQ(c->tiers.Get(Tier::kStandard).quotas.durability, sched::Durability::kPower);
@@ -50,6 +54,9 @@ TEST(Config, ErrorsNameTheKey) {
   expect_error("lisen = \"x\"", "\"lisen\": unknown key");
   expect_error("io_threads = \"two\"", "\"io_threads\": must be an integer");
   expect_error("io_threads = 0", "\"io_threads\": must be between");
+  expect_error("io_nice = 20", "\"io_nice\": must be between");
+  expect_error("io_nice = -1", "\"io_nice\": must be between");
+  expect_error("priority_io_threads = 65", "\"priority_io_threads\": must be between");
   expect_error("[tiers.standard]\nthreads = -1", "\"tiers.standard.threads\"");
   expect_error("[tiers.gold]\nthreads = 1", "\"tiers.gold\": unknown key");
   expect_error("[tiers.premium]\ndurability = \"disk\"", "tiers.premium.durability");
