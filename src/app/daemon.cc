@@ -196,6 +196,11 @@ absl::Status Daemon::Init(const Config& config) {
     return std::vector<metering::GaugeSample>{
         {{}, static_cast<double>(scheduler_->dedicated_pools())}};
   });
+  metrics_.AddGauge("recd_tenant_requests_in_flight",
+                    "Requests holding a tenant's in-flight slot (queued or running)", {}, [this] {
+                      return std::vector<metering::GaugeSample>{
+                          {{}, static_cast<double>(limiter_->TotalInFlight())}};
+                    });
   metrics_.AddGauge("recd_tenants", "Registered tenants", {}, [this] {
     return std::vector<metering::GaugeSample>{
         {{}, static_cast<double>(registry_->Snapshot()->by_id.size())}};

@@ -390,6 +390,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     Observe(r.status);
     SetCompletion(r);
+    // The work is done. Giving the slot back before the bytes go out means a client that has
+    // its answer can send the next request at once, even with max_inflight = 1.
+    ticket_.inflight_hold.reset();
     stream_.expires_after(std::chrono::milliseconds(server_->options_.read_timeout_ms));
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {

@@ -89,6 +89,15 @@ void TenantLimiter::Forget(TenantIid iid) {
   shard.states.erase(iid);
 }
 
+int64_t TenantLimiter::TotalInFlight() const {
+  int64_t n = 0;
+  for (const Shard& s : shards_) {
+    absl::MutexLock lock(&s.mu);
+    for (const auto& [iid, state] : s.states) n += state->inflight.load();
+  }
+  return n;
+}
+
 size_t TenantLimiter::tenants() const {
   size_t n = 0;
   for (const Shard& s : shards_) {

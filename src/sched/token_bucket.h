@@ -53,6 +53,8 @@ class TenantLimiter {
   // Null when the tenant already holds `max_inflight`.
   std::shared_ptr<void> TryHold(TenantIid iid, int64_t max_inflight);
   int64_t InFlight(TenantIid iid) const;
+  // Summed over all tenants; for the metrics scrape, not the request path.
+  int64_t TotalInFlight() const;
 
   void Forget(TenantIid iid);
   size_t tenants() const;

@@ -209,23 +209,46 @@ max_inflight = 1000
   EXPECT_EQ(Day(u, 0, "events_accepted"), ok.load() * 1000);
 }
 
+// A gauge's value in a /metrics scrape taken on a fresh connection (which, unauthenticated,
+// stays on the shared lane and holds no tenant slot itself); -1 when it is missing.
+double GaugeValue(uint16_t port, const std::string& gauge) {
+  HttpClient probe(port);
+  HttpResult m = probe.Send("GET", "/metrics");
+  const std::string name = "\n" + gauge + " ";
+  size_t at = m.body.find(name);
+  if (m.status != 200 || at == std::string::npos) return -1;
+  return std::stod(m.body.substr(at + name.size()));
+}
+
 TEST_F(Tiers, InFlightCapRefusesFromTheHeaders) {
   StartWith("");
   Keys k = Onboard("acme");
-  Patch("acme", R"({"quotas":{"max_inflight":1}})");
+  Patch("acme", R"({"quotas":{"max_inflight":1,"recommendations_per_s":1000000}})");
   // The first request is admitted and holds the tenant's only slot while its body is awaited.
   RawConnection slow(daemon_.port());
   const std::string body = Batch(1);
   slow.Send("POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + k.ingest +
             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
-  // Admission of the slow request is asynchronous; polling would race it for the one slot.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Admission is asynchronous, and probing with a tenant request would race it for the one
+  // slot: wait on the gauge instead.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (GaugeValue(daemon_.port(), "recd_tenant_requests_in_flight") != 1 &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(GaugeValue(daemon_.port(), "recd_tenant_requests_in_flight"), 1);
   HttpResult refused = client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server));
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(refused.Header("retry-after"), "1");
   slow.Send(body);
   EXPECT_NE(slow.ReadAnswer().find("HTTP/1.1 200"), std::string::npos);
-  EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server)).status, 200);
+  // The slot is free once an answer is out: one request at a time is never refused.
+  HttpClient sequential(daemon_.port());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(sequential.Send("GET", "/v1/users/u1/events", "", Bearer(k.server)).status, 200)
+        << i;
+  }
+  EXPECT_EQ(GaugeValue(daemon_.port(), "recd_tenant_requests_in_flight"), 0);
 }
 
 TEST_F(Tiers, WorkNotStartedBeforeTheDeadlineIs503) {
@@ -379,15 +402,8 @@ TEST_F(Tiers, BadReloadKeepsTheOldTiersAndAGoodOneApplies) {
   }
 }
 
-// The gauge's value in a /metrics scrape taken on a fresh connection (which, unauthenticated,
-// stays on the shared lane itself).
 double PriorityConnections(uint16_t port) {
-  HttpClient probe(port);
-  HttpResult m = probe.Send("GET", "/metrics");
-  const std::string name = "\nrecd_http_priority_connections ";
-  size_t at = m.body.find(name);
-  if (m.status != 200 || at == std::string::npos) return -1;
-  return std::stod(m.body.substr(at + name.size()));
+  return GaugeValue(port, "recd_http_priority_connections");
 }
 
 std::string RawGet(const std::string& target, const std::string& key, const std::string& id) {
