@@ -103,6 +103,11 @@ class HttpServer::Impl {
       return std::vector<metering::GaugeSample>{
           {{}, static_cast<double>(open_connections_.load())}};
     });
+    metrics->AddGauge("recd_http_active_uploads",
+                      "Model uploads whose body is being received", {}, [this] {
+                        return std::vector<metering::GaugeSample>{
+                            {{}, static_cast<double>(active_uploads_.load())}};
+                      });
     metrics->AddGauge("recd_http_priority_connections",
                       "Open client connections served by the priority I/O lane", {}, [this] {
                         return std::vector<metering::GaugeSample>{

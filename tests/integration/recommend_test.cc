@@ -557,7 +557,7 @@ TEST_F(UploadLimitTest, UploadsBeyondTheLimitAre503) {
                            "\r\nContent-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n" +
                            std::string(512, '\0');
   ASSERT_EQ(::write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(AwaitGauge(daemon_.port(), "recd_http_active_uploads", 1), 1);
 
   HttpResult r = Upload("acme", "v1", Spec(1));
   EXPECT_EQ(r.status, 503) << r.body;
@@ -565,13 +565,9 @@ TEST_F(UploadLimitTest, UploadsBeyondTheLimitAre503) {
   EXPECT_FALSE(r.Header("retry-after").empty());
 
   ::close(fd);  // the abandoned upload frees its slot
-  int status = 0;
-  for (int i = 0; i < 50 && status != 201; ++i) {
-    client_->Close();
-    status = Upload("acme", "v1", Spec(1)).status;
-    if (status != 201) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(status, 201);
+  ASSERT_EQ(AwaitGauge(daemon_.port(), "recd_http_active_uploads", 0), 0);
+  client_->Close();  // the refusal closed it
+  EXPECT_EQ(Upload("acme", "v1", Spec(1)).status, 201);
 }
 
 // `recd model check FOLDER`: the upload's validation, offline, with the same messages.

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
@@ -18,6 +20,29 @@ namespace recd::testing {
 // UTC day).
 inline std::string UtcDate(int offset_days = 0) {
   return util::FormatIsoDate(util::DayOfUnixMs(util::SystemClock::Get().NowMs()) + offset_days);
+}
+
+// A gauge's value in a /metrics scrape taken on a fresh connection (which, unauthenticated,
+// stays on the shared I/O lane and holds no tenant slot itself); -1 when it is missing.
+inline double GaugeValue(uint16_t port, const std::string& gauge) {
+  HttpClient probe(port);
+  HttpResult m = probe.Send("GET", "/metrics");
+  const std::string name = "\n" + gauge + " ";
+  size_t at = m.body.find(name);
+  if (m.status != 200 || at == std::string::npos) return -1;
+  return std::stod(m.body.substr(at + name.size()));
+}
+
+// Polls until the gauge reads `value` (asynchronous server state that a test must not race);
+// returns the last value read, after at most 20 s.
+inline double AwaitGauge(uint16_t port, const std::string& gauge, double value) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  double now = GaugeValue(port, gauge);
+  while (now != value && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    now = GaugeValue(port, gauge);
+  }
+  return now;
 }
 
 class DaemonTest : public ::testing::Test {

@@ -209,17 +209,6 @@ max_inflight = 1000
   EXPECT_EQ(Day(u, 0, "events_accepted"), ok.load() * 1000);
 }
 
-// A gauge's value in a /metrics scrape taken on a fresh connection (which, unauthenticated,
-// stays on the shared lane and holds no tenant slot itself); -1 when it is missing.
-double GaugeValue(uint16_t port, const std::string& gauge) {
-  HttpClient probe(port);
-  HttpResult m = probe.Send("GET", "/metrics");
-  const std::string name = "\n" + gauge + " ";
-  size_t at = m.body.find(name);
-  if (m.status != 200 || at == std::string::npos) return -1;
-  return std::stod(m.body.substr(at + name.size()));
-}
-
 TEST_F(Tiers, InFlightCapRefusesFromTheHeaders) {
   StartWith("");
   Keys k = Onboard("acme");
@@ -231,12 +220,7 @@ TEST_F(Tiers, InFlightCapRefusesFromTheHeaders) {
             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
   // Admission is asynchronous, and probing with a tenant request would race it for the one
   // slot: wait on the gauge instead.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (GaugeValue(daemon_.port(), "recd_tenant_requests_in_flight") != 1 &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_EQ(GaugeValue(daemon_.port(), "recd_tenant_requests_in_flight"), 1);
+  ASSERT_EQ(AwaitGauge(daemon_.port(), "recd_tenant_requests_in_flight", 1), 1);
   HttpResult refused = client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server));
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(refused.Header("retry-after"), "1");
