@@ -201,6 +201,8 @@ absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view 
   RECD_RETURN_IF_ERROR(r.String("model_root", &c.model_root));
   RECD_RETURN_IF_ERROR(r.Int("max_concurrent_uploads", &c.max_concurrent_uploads, 1, 64));
   RECD_RETURN_IF_ERROR(r.Bool("batch_scoring", &c.batch_scoring));
+  RECD_RETURN_IF_ERROR(
+      r.Int("f32_prefilter_min_rows", &c.f32_prefilter_min_rows, 0, 4'294'967'295));
 
   absl::Status st;
   if (const toml::table* pop = r.Table("popularity", &st)) {

@@ -116,8 +116,9 @@ absl::Status Daemon::Init(const Config& config) {
   identity_ = std::make_unique<control::Identity>(registry_.get(), admin_token_);
 
   control_pool_ = std::make_unique<sched::WorkerPool>("control", config.control_threads, 64, 0);
-  model_store_ = std::make_unique<recommend::ModelStore>(models_.get(), registry_.get(),
-                                                        tiers_.get(), control_pool_.get());
+  model_store_ = std::make_unique<recommend::ModelStore>(
+      models_.get(), registry_.get(), tiers_.get(), control_pool_.get(),
+      static_cast<uint32_t>(config.f32_prefilter_min_rows));
   model_store_->LoadActive();  // before readiness: premium and enterprise models are mapped
   recommender_ = std::make_unique<recommend::Recommender>(model_store_.get(), collector_.get(),
                                                           config.batch_scoring);
@@ -127,7 +128,17 @@ absl::Status Daemon::Init(const Config& config) {
                       const auto st = model_store_->GetStats();
                       return std::vector<metering::GaugeSample>{
                           {{"models"}, static_cast<double>(st.live)},
-                          {{"bytes"}, static_cast<double>(st.mapped_bytes)}};
+                          {{"bytes"}, static_cast<double>(st.mapped_bytes)},
+                          {{"prefilter_bytes"}, static_cast<double>(st.prefilter_bytes)}};
+                    });
+  metrics_.AddGauge("recd_scoring_prefilter_queries_total",
+                    "Float32 queries scanned through an int8 prefilter, by how the answer was "
+                    "settled: proved by the error bound, or by the full float32 scan after it",
+                    {"result"}, [] {
+                      const auto c = recommend::ScoringBatcher::prefilter_counts();
+                      return std::vector<metering::GaugeSample>{
+                          {{"proved"}, static_cast<double>(c.proved)},
+                          {{"full_scan"}, static_cast<double>(c.full_scan)}};
                     });
   metrics_.AddGauge("recd_model_mlock_failures_total",
                     "Models that asked for mlock and are served mapped instead", {}, [this] {

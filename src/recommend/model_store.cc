@@ -16,7 +16,13 @@ model::MapOptions ModelStore::MapOptionsFor(const control::Tenant& tenant) const
 std::shared_ptr<const LiveModel> ModelStore::MakeLive(std::string version,
                                                      std::shared_ptr<const model::CompiledModel> m,
                                                      model::MapOptions options) const {
-  auto* live = new LiveModel{std::move(version), std::move(m), options, ScoringBatcher()};
+  std::unique_ptr<const model::F32Prefilter> prefilter;
+  if ((options.populate || options.lock) && prefilter_min_rows_ > 0 &&
+      m->rows() >= prefilter_min_rows_) {
+    prefilter = model::F32Prefilter::Build(*m);
+  }
+  auto* live = new LiveModel{std::move(version), std::move(m), options, std::move(prefilter),
+                             ScoringBatcher()};
   // munmap of a large mapping takes milliseconds: keep it off the request that happens to
   // release the last reference.
   sched::WorkerPool* pool = background_;
@@ -44,6 +50,7 @@ ModelStore::Stats ModelStore::GetStats() const {
   for (const auto& [iid, live] : live_) {
     ++stats.live;
     stats.mapped_bytes += live->model->file_bytes();
+    if (live->prefilter != nullptr) stats.prefilter_bytes += live->prefilter->bytes();
   }
   return stats;
 }

@@ -32,6 +32,9 @@ struct LiveModel {
   std::string version;
   std::shared_ptr<const model::CompiledModel> model;
   model::MapOptions options;  // how it was mapped
+  // Float32 models the tier pre-faults: an int8 copy that scoring scans instead (same answers;
+  // docs/ARCHITECTURE.md, "Float32 through an int8 prefilter"). Null otherwise.
+  std::unique_ptr<const model::F32Prefilter> prefilter;
   // Concurrent requests scoring this version share passes over its matrix.
   mutable ScoringBatcher batcher;
 };
@@ -39,9 +42,17 @@ struct LiveModel {
 class ModelStore {
  public:
   // All borrowed; `background` releases retired mappings (null: on the releasing thread).
+  // Float32 models of at least `prefilter_min_rows` rows (0: none) get an int8 prefilter
+  // when their tier pre-faults them (populate or mlock), i.e. where reading every row at
+  // activation is already the policy.
   ModelStore(model::ModelRepository* repository, control::TenantRegistry* registry,
-             sched::TierTableHolder* tiers, sched::WorkerPool* background)
-      : repository_(repository), registry_(registry), tiers_(tiers), background_(background) {}
+             sched::TierTableHolder* tiers, sched::WorkerPool* background,
+             uint32_t prefilter_min_rows = 0)
+      : repository_(repository),
+        registry_(registry),
+        tiers_(tiers),
+        background_(background),
+        prefilter_min_rows_(prefilter_min_rows) {}
 
   // Maps the active models of premium and enterprise tenants (standard ones map on first
   // use). A version that no longer maps is logged and left unmapped: that tenant is served
@@ -70,6 +81,7 @@ class ModelStore {
     uint64_t live = 0;            // tenants with a mapped live model
     uint64_t mapped_bytes = 0;    // their compiled files' sizes
     uint64_t lock_failures = 0;   // mlock refused since start (served mapped instead)
+    uint64_t prefilter_bytes = 0; // heap held by the live models' int8 prefilters
   };
   Stats GetStats() const;
 
@@ -83,6 +95,7 @@ class ModelStore {
   control::TenantRegistry* const registry_;
   sched::TierTableHolder* const tiers_;
   sched::WorkerPool* const background_;
+  const uint32_t prefilter_min_rows_;
 
   std::shared_ptr<const LiveModel> Map(const control::Tenant& tenant, const std::string& version,
                                        absl::Status* error);

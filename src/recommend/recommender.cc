@@ -32,9 +32,9 @@ void ScoreTopK(const LiveModel& live, bool batch, uint32_t k, Scratch& s, Recomm
   const kernels::Exclusions ex{s.excluded.data(), s.excluded.size()};
   size_t n = 0;
   if (batch) {
-    n = live.batcher.TopK(m, s.query.data(), k, ex, s.top.data());
+    n = live.batcher.TopK(m, live.prefilter.get(), s.query.data(), k, ex, s.top.data());
   } else {
-    n = ScoringBatcher::TopKAlone(m, s.query.data(), k, ex, s.top.data());
+    n = ScoringBatcher::TopKAlone(m, live.prefilter.get(), s.query.data(), k, ex, s.top.data());
   }
   out->items_scored = m.rows();
   out->items.reserve(n);

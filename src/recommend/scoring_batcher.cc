@@ -1,6 +1,7 @@
 #include "recommend/scoring_batcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 #include <utility>
 
@@ -12,27 +13,46 @@ namespace {
 // The batch kernels take up to this many queries per call; more are split into passes.
 constexpr size_t kMaxBatch = 32;
 
+std::atomic<uint64_t> prefilter_proved{0};
+std::atomic<uint64_t> prefilter_full_scan{0};
+
+void CountPrefilter(bool proved) {
+  (proved ? prefilter_proved : prefilter_full_scan).fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 ScoringBatcher::ScoringBatcher(int max_passes)
     : max_passes_(max_passes > 0 ? max_passes
                                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
 
-size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, const float* query, uint32_t k,
-                                 kernels::Exclusions ex, kernels::ScoredRow* out) {
+size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, const model::F32Prefilter* prefilter,
+                                 const float* query, uint32_t k, kernels::Exclusions ex,
+                                 kernels::ScoredRow* out) {
   const kernels::SimdLevel level = kernels::DetectedSimdLevel();
   if (m.precision() == model::Precision::kInt8 && m.matrix_i8() != nullptr) {
     const kernels::MatrixI8 i8{m.matrix_i8(), m.scales_i8(), m.rows(), m.dim(), m.i8_stride()};
     return kernels::TopKDotI8(level, i8, query, k, ex, out);
   }
   const kernels::MatrixF32 f32{m.matrix(), m.rows(), m.dim(), m.stride()};
+  if (prefilter != nullptr) {
+    // Per thread, reused: grows to the largest k seen, then never allocates again.
+    thread_local std::vector<kernels::ScoredRow> scratch;
+    if (scratch.size() < kernels::PrefilterCandidates(k)) scratch.resize(kernels::PrefilterCandidates(k));
+    bool proved = false;
+    const size_t n = kernels::TopKDotF32Prefiltered(level, f32, prefilter->view(), query, k, ex,
+                                                    out, scratch.data(), &proved);
+    CountPrefilter(proved);
+    return n;
+  }
   return kernels::TopKDotF32(level, f32, query, k, ex, out);
 }
 
-void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>& jobs) {
+void ScoringBatcher::Run(const model::CompiledModel& m, const model::F32Prefilter* prefilter,
+                         const std::vector<Job*>& jobs) {
   if (jobs.size() == 1) {
     Job& j = *jobs[0];
-    j.count = TopKAlone(m, j.query, j.k, j.ex, j.out);
+    j.count = TopKAlone(m, prefilter, j.query, j.k, j.ex, j.out);
     return;
   }
   const kernels::SimdLevel level = kernels::DetectedSimdLevel();
@@ -45,6 +65,9 @@ void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>&
   thread_local std::vector<kernels::Exclusions> exs;
   thread_local std::vector<kernels::ScoredRow*> outs;
   thread_local std::vector<size_t> counts;
+  thread_local std::vector<kernels::ScoredRow> scratch;
+  thread_local std::vector<kernels::ScoredRow*> scratches;
+  bool proved[kMaxBatch];
   for (size_t first = 0; first < jobs.size(); first += kMaxBatch) {
     const size_t n = std::min(kMaxBatch, jobs.size() - first);
     queries.resize(n);
@@ -52,16 +75,28 @@ void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>&
     exs.resize(n);
     outs.resize(n);
     counts.resize(n);
+    size_t candidates = 0;
     for (size_t i = 0; i < n; ++i) {
       const Job& j = *jobs[first + i];
       queries[i] = j.query;
       ks[i] = j.k;
       exs[i] = j.ex;
       outs[i] = j.out;
+      candidates += kernels::PrefilterCandidates(j.k);
     }
     if (int8) {
       kernels::TopKDotI8Batch(level, i8, queries.data(), n, ks.data(), exs.data(), outs.data(),
                               counts.data());
+    } else if (prefilter != nullptr) {
+      if (scratch.size() < candidates) scratch.resize(candidates);
+      scratches.resize(n);
+      for (size_t i = 0, at = 0; i < n; at += kernels::PrefilterCandidates(ks[i]), ++i) {
+        scratches[i] = scratch.data() + at;
+      }
+      kernels::TopKDotF32PrefilteredBatch(level, f32, prefilter->view(), queries.data(), n,
+                                          ks.data(), exs.data(), outs.data(), counts.data(),
+                                          scratches.data(), proved);
+      for (size_t i = 0; i < n; ++i) CountPrefilter(proved[i]);
     } else {
       kernels::TopKDotF32Batch(level, f32, queries.data(), n, ks.data(), exs.data(), outs.data(),
                                counts.data());
@@ -70,7 +105,8 @@ void ScoringBatcher::Run(const model::CompiledModel& m, const std::vector<Job*>&
   }
 }
 
-size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* query, uint32_t k,
+size_t ScoringBatcher::TopK(const model::CompiledModel& model,
+                            const model::F32Prefilter* prefilter, const float* query, uint32_t k,
                             kernels::Exclusions ex, kernels::ScoredRow* out) {
   Job job{query, k, ex, out};
   thread_local std::vector<Job*> batch;
@@ -95,7 +131,7 @@ size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* quer
     pending_.clear();
     for (Job* j : batch) j->taken = true;
     mu_.Unlock();
-    Run(model, batch);
+    Run(model, prefilter, batch);
     mu_.Lock();
     for (Job* j : batch) j->done = true;
     ++passes_;
@@ -109,6 +145,11 @@ size_t ScoringBatcher::TopK(const model::CompiledModel& model, const float* quer
 uint64_t ScoringBatcher::passes() const {
   absl::MutexLock lock(&mu_);
   return passes_;
+}
+
+ScoringBatcher::PrefilterCounts ScoringBatcher::prefilter_counts() {
+  return PrefilterCounts{prefilter_proved.load(std::memory_order_relaxed),
+                         prefilter_full_scan.load(std::memory_order_relaxed)};
 }
 
 uint64_t ScoringBatcher::queries() const {

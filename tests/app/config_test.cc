@@ -18,6 +18,7 @@ TEST(Config, EmptyConfigIsTheEmbeddedDefault) {
   EXPECT_EQ(c->listen_port, 8080);
   EXPECT_EQ(c->data_dir, "./data");
   EXPECT_EQ(c->tiers.Get(Tier::kPremium).quotas.recommendations_per_s, 1000);
+  EXPECT_EQ(c->f32_prefilter_min_rows, 10'000);
 }
 
 TEST(Config, TiersAndLimitsAreRead) {
@@ -25,6 +26,7 @@ TEST(Config, TiersAndLimitsAreRead) {
 listen = "0.0.0.0:9000"
 io_nice = 7
 priority_io_threads = 0
+f32_prefilter_min_rows = 0
 [tiers.standard]
 threads = 3
 events_per_s = 10
@@ -37,6 +39,7 @@ event_weights = { purchase = 10 }
   EXPECT_EQ(c->listen_port, 9000);
   EXPECT_EQ(c->io_nice, 7);
   EXPECT_EQ(c->priority_io_threads, 0);
+  EXPECT_EQ(c->f32_prefilter_min_rows, 0);
   EXPECT_EQ(c->tiers.Get(Tier::kStandard).threads, 3);
   EXPECT_EQ(c->tiers.Get(Tier::kStandard).quotas.events_per_s, 10);
   EXPECT_EQ(c->tiers.Get(Tier::kStandard).quotas.durability, sched::Durability::kPower);
@@ -57,6 +60,7 @@ TEST(Config, ErrorsNameTheKey) {
   expect_error("io_nice = 20", "\"io_nice\": must be between");
   expect_error("io_nice = -1", "\"io_nice\": must be between");
   expect_error("priority_io_threads = 65", "\"priority_io_threads\": must be between");
+  expect_error("f32_prefilter_min_rows = -1", "\"f32_prefilter_min_rows\": must be between");
   expect_error("[tiers.standard]\nthreads = -1", "\"tiers.standard.threads\"");
   expect_error("[tiers.gold]\nthreads = 1", "\"tiers.gold\": unknown key");
   expect_error("[tiers.premium]\ndurability = \"disk\"", "tiers.premium.durability");

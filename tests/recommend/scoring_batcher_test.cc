@@ -33,7 +33,9 @@ std::shared_ptr<const model::CompiledModel> Compile(const mt::TempDir& dir, std:
 }
 
 // `max_passes` 1 shares the most; more run passes side by side (the daemon: one per CPU).
-void CheckConcurrentPassesMatchSingleQueries(const model::CompiledModel& m, int max_passes = 1) {
+// With a `prefilter`, float32 queries go through it and must still equal the full scan.
+void CheckConcurrentPassesMatchSingleQueries(const model::CompiledModel& m, int max_passes = 1,
+                                             const model::F32Prefilter* prefilter = nullptr) {
   ScoringBatcher batcher(max_passes);
   constexpr int kThreads = 8, kQueriesPerThread = 60;
   std::vector<std::thread> threads;
@@ -49,7 +51,7 @@ void CheckConcurrentPassesMatchSingleQueries(const model::CompiledModel& m, int 
         const uint32_t k = 1 + (t * 7 + i) % 50;
         std::vector<uint32_t> rows = {static_cast<uint32_t>(i), static_cast<uint32_t>(100 + t)};
         const kernels::Exclusions ex{rows.data(), rows.size()};
-        const size_t n = batcher.TopK(m, q.data(), k, ex, got.data());
+        const size_t n = batcher.TopK(m, prefilter, q.data(), k, ex, got.data());
         const auto level = kernels::DetectedSimdLevel();
         size_t n_want;
         if (m.precision() == model::Precision::kInt8) {
@@ -86,6 +88,22 @@ TEST(ScoringBatcher, ConcurrentPassesEqualSingleQueriesFloat32) {
 TEST(ScoringBatcher, ConcurrentPassesEqualSingleQueriesInt8) {
   mt::TempDir dir;
   CheckConcurrentPassesMatchSingleQueries(*Compile(dir, R"("precision":"int8")"));
+}
+
+TEST(ScoringBatcher, Float32ThroughThePrefilterEqualsTheFullScanAlone) {
+  mt::TempDir dir;
+  auto m = Compile(dir, "");
+  auto prefilter = model::F32Prefilter::Build(*m);
+  ASSERT_NE(prefilter, nullptr);
+  const auto before = ScoringBatcher::prefilter_counts();
+  CheckConcurrentPassesMatchSingleQueries(*m, 1, prefilter.get());
+  CheckConcurrentPassesMatchSingleQueries(*m, 2, prefilter.get());
+  const auto after = ScoringBatcher::prefilter_counts();
+  EXPECT_EQ(after.proved + after.full_scan - before.proved - before.full_scan, 2u * 8 * 60);
+  EXPECT_GT(after.proved, before.proved);
+  // An int8 model scores its own copy: no prefilter is built for it.
+  mt::TempDir int8_dir;
+  EXPECT_EQ(model::F32Prefilter::Build(*Compile(int8_dir, R"("precision":"int8")")), nullptr);
 }
 
 TEST(ScoringBatcher, SeveralPassesAtOnceNeverShareAJob) {

@@ -10,7 +10,7 @@
 // - Broken preconditions (stride not a multiple of 16/64 or < dim, dim > kMaxDim, unsorted
 //   exclusions) are programming errors: the process aborts with a message.
 // - Stack use is at most ~56 KiB per call (int8 kernels keep quantised queries and, in batch,
-//   a transposed row block on the stack).
+//   a transposed row block on the stack); the prefiltered float32 calls take caller scratch.
 //
 // Results are deterministic: sorted by score descending, ties broken by the lower row index.
 // For one level, the batch functions return exactly what the single-query functions return,
@@ -73,6 +73,37 @@ void TopKDotF32Batch(SimdLevel level, const MatrixF32& m, const float* const* qu
 void TopKDotI8Batch(SimdLevel level, const MatrixI8& m, const float* const* queries, size_t nq,
                     const uint32_t* ks, const Exclusions* ex, ScoredRow* const* outs,
                     size_t* counts);
+
+// An int8 copy of a float32 matrix, used only to find candidates for the exact float32
+// top-k: `approx` holds QuantizeRowI8 of every row (same rows and dim), `max_scale` the
+// largest of its scales.
+struct F32Prefilter {
+  MatrixI8 approx;
+  float max_scale;
+};
+
+// The scratch entries TopKDotF32Prefiltered needs for `k`: the int8 scan keeps this many
+// candidates (4k, at least 64, at most 4096). 0 when k is 0.
+uint32_t PrefilterCandidates(uint32_t k);
+
+// TopKDotF32 through the int8 copy: the int8 scan (a quarter of the bytes) keeps the best
+// PrefilterCandidates(k) rows, their float32 scores are recomputed exactly as the full scan
+// computes them (DotF32), and a bound on the quantisation and rounding error proves that no
+// other row can reach the k-th score. When that cannot be proved (scores too close together
+// for the int8 precision, or too few candidates for k) the full float32 scan runs instead.
+// Either way the result is TopKDotF32's, bit for bit. `scratch` has room for
+// PrefilterCandidates(k) entries; *proved (may be null) tells which way it went.
+size_t TopKDotF32Prefiltered(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
+                             const float* query, uint32_t k, Exclusions ex, ScoredRow* out,
+                             ScoredRow* scratch, bool* proved);
+
+// The batch form: one int8 batch pass for all queries, then each query as above (the queries
+// that need it share one float32 batch pass). scratch[i] has room for
+// PrefilterCandidates(ks[i]); proved[i] (the array may be null) as above.
+void TopKDotF32PrefilteredBatch(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
+                                const float* const* queries, size_t nq, const uint32_t* ks,
+                                const Exclusions* ex, ScoredRow* const* outs, size_t* counts,
+                                ScoredRow* const* scratch, bool* proved);
 
 // Symmetric per-row quantisation used by the model compiler: *scale = max|row| / 127 and
 // out[d] = round(row[d] / *scale), in [-127, 127]; an all-zero row gets scale 0 and zeros.

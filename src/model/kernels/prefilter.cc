@@ -1,0 +1,150 @@
+// Exact float32 top-k through an int8 copy of the matrix. Baseline x86-64 code: it calls the
+// dispatched kernels for both scans and does only per-candidate work itself.
+//
+// Why it is exact. For a row r with int8 copy r8 and scale s (|r_d - s * r8_d| <= s / 2), and
+// the query quantised by the int8 kernel to q16 with scale t (|q_d - t * q16_d| <= t / 2):
+//   |q.r - s * t * (q16 . r8)| <= sum |q_d| s / 2 + sum |s r8_d| t / 2
+//                              <= s / 2 * (|q|_1 + 127 * dim * t).
+// The float32 kernel's own dot differs from q.r by at most dim * u * sum |q_d r_d| (u = 2^-24,
+// any summation order), sum |q_d r_d| <= |q|_1 * 127 * s, and the int8 score's three float
+// roundings add at most 4u relative to the same magnitude. All of it is at most
+// max_scale * E(q), so every row the int8 scan left out (int8 score <= the last candidate's,
+// c) has a float32 score <= c + max_scale * E(q). When the k-th best recomputed candidate is
+// strictly above that, no row outside can enter or tie, and the candidates' top-k, taken in
+// the full scan's order (score, then lower row), is the full scan's answer.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+#include "model/kernels/internal.h"
+#include "model/kernels/kernels.h"
+
+namespace recd::kernels {
+namespace {
+
+constexpr uint32_t kMinCandidates = 64;
+constexpr uint32_t kMaxCandidates = 4096;
+
+// max_scale * E(q) from the comment above, rounded up generously (a looser bound only costs
+// an occasional fallback). Infinite or NaN for a non-finite query: the proof then fails.
+double ErrorBound(const float* query, uint32_t dim, float max_scale) {
+  double l1 = 0.0;
+  double max_abs = 0.0;
+  for (uint32_t d = 0; d < dim; ++d) {
+    const double a = std::fabs(static_cast<double>(query[d]));
+    l1 += a;
+    max_abs = std::max(max_abs, a);
+  }
+  // The query scale of internal::QuantizeQueryI16, from above.
+  double limit = 2147483647.0 / (128.0 * (dim == 0 ? 1 : dim));
+  limit = std::min(std::floor(limit), 32767.0);
+  const double t = max_abs / limit * 1.001;
+  const double u = std::ldexp(1.0, -24);
+  const double quantisation = 0.5001 * (l1 + 127.0 * dim * t);
+  const double rounding = l1 * 127.0 * (1.01 * dim + 4.0) * u;
+  // The absolute term covers subnormal scores, where relative rounding bounds do not hold.
+  return static_cast<double>(max_scale) * (quantisation + rounding) * 1.001 + 1e-30;
+}
+
+// Recomputes the n candidates' float32 scores into `out` as the full scan ranks them and
+// returns the count, or -1 when the bound cannot prove the result (the caller then scans).
+// `cand` holds the int8 scan's answer (best first) and is reordered.
+long Rescore(SimdLevel level, const MatrixF32& m, const F32Prefilter& p, const float* query,
+             uint32_t k, uint32_t wanted, ScoredRow* cand, size_t n, ScoredRow* out) {
+  // Every eligible row is a candidate when the int8 scan found fewer than it was asked for.
+  const bool all_rows = n < wanted;
+  const double outside =
+      all_rows ? 0.0 : static_cast<double>(cand[n - 1].score) + ErrorBound(query, m.dim, p.max_scale);
+  // TopKOffer takes rows in ascending order; the exclusions were applied by the int8 scan.
+  std::sort(cand, cand + n, [](const ScoredRow& a, const ScoredRow& b) { return a.row < b.row; });
+  internal::TopKState st;
+  internal::TopKInit(&st, out, k, Exclusions{});
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t row = cand[i].row;
+    internal::TopKOffer(&st, DotF32(level, query, m.data + size_t{row} * m.stride, m.dim), row);
+  }
+  const size_t count = internal::TopKFinish(&st);
+  if (all_rows) return static_cast<long>(count);
+  if (k == 0) return 0;
+  if (count == k && static_cast<double>(out[k - 1].score) > outside) return static_cast<long>(count);
+  return -1;
+}
+
+void CheckPrefilter(const MatrixF32& m, const F32Prefilter& p) {
+  if (p.approx.rows != m.rows || p.approx.dim != m.dim) {
+    std::fprintf(stderr, "recd::kernels: precondition violated: prefilter shape differs\n");
+    std::abort();
+  }
+}
+
+}  // namespace
+
+uint32_t PrefilterCandidates(uint32_t k) {
+  if (k == 0) return 0;
+  const uint64_t want = std::max<uint64_t>(uint64_t{4} * k, kMinCandidates);
+  return static_cast<uint32_t>(std::min<uint64_t>(want, kMaxCandidates));
+}
+
+size_t TopKDotF32Prefiltered(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
+                             const float* query, uint32_t k, Exclusions ex, ScoredRow* out,
+                             ScoredRow* scratch, bool* proved) {
+  CheckPrefilter(m, p);
+  const uint32_t wanted = PrefilterCandidates(k);
+  if (wanted > k) {
+    const size_t n = TopKDotI8(level, p.approx, query, wanted, ex, scratch);
+    const long count = Rescore(level, m, p, query, k, wanted, scratch, n, out);
+    if (count >= 0) {
+      if (proved != nullptr) *proved = true;
+      return static_cast<size_t>(count);
+    }
+  }
+  if (proved != nullptr) *proved = false;
+  return TopKDotF32(level, m, query, k, ex, out);
+}
+
+void TopKDotF32PrefilteredBatch(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
+                                const float* const* queries, size_t nq, const uint32_t* ks,
+                                const Exclusions* ex, ScoredRow* const* outs, size_t* counts,
+                                ScoredRow* const* scratch, bool* proved) {
+  CheckPrefilter(m, p);
+  for (size_t q0 = 0; q0 < nq; q0 += internal::kMaxBatchPass) {
+    const size_t n = std::min(nq - q0, internal::kMaxBatchPass);
+    uint32_t wanted[internal::kMaxBatchPass];
+    size_t found[internal::kMaxBatchPass];
+    for (size_t i = 0; i < n; ++i) wanted[i] = PrefilterCandidates(ks[q0 + i]);
+    TopKDotI8Batch(level, p.approx, queries + q0, n, wanted, ex + q0, scratch + q0, found);
+    // The queries the bound cannot settle share one float32 pass.
+    const float* redo_queries[internal::kMaxBatchPass];
+    uint32_t redo_ks[internal::kMaxBatchPass];
+    Exclusions redo_ex[internal::kMaxBatchPass];
+    ScoredRow* redo_outs[internal::kMaxBatchPass];
+    size_t redo_index[internal::kMaxBatchPass];
+    size_t redo_counts[internal::kMaxBatchPass];
+    size_t redo = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t q = q0 + i;
+      const long count = wanted[i] > ks[q] ? Rescore(level, m, p, queries[q], ks[q], wanted[i],
+                                                     scratch[q], found[i], outs[q])
+                                           : -1;
+      if (proved != nullptr) proved[q] = count >= 0;
+      if (count >= 0) {
+        counts[q] = static_cast<size_t>(count);
+        continue;
+      }
+      redo_queries[redo] = queries[q];
+      redo_ks[redo] = ks[q];
+      redo_ex[redo] = ex[q];
+      redo_outs[redo] = outs[q];
+      redo_index[redo] = q;
+      ++redo;
+    }
+    if (redo == 0) continue;
+    TopKDotF32Batch(level, m, redo_queries, redo, redo_ks, redo_ex, redo_outs, redo_counts);
+    for (size_t j = 0; j < redo; ++j) counts[redo_index[j]] = redo_counts[j];
+  }
+}
+
+}  // namespace recd::kernels
