@@ -222,11 +222,17 @@ void BM_TopKPrefiltered(benchmark::State& state, uint32_t rows, uint32_t batch, 
   const Dataset& d = Data(rows);
   Requests req(d);
   float max_scale = 0.0f;
-  for (float x : d.scales) max_scale = std::max(max_scale, x);
-  const kernels::F32Prefilter pf{d.q, max_scale};
+  float min_scale = 0.0f;
+  for (float x : d.scales) {
+    max_scale = std::max(max_scale, x);
+    if (x > 0.0f && (min_scale == 0.0f || x < min_scale)) min_scale = x;
+  }
+  const kernels::F32Prefilter pf{d.q, max_scale, min_scale};
   std::vector<ScoredRow> scratch(size_t{kBatch} * kernels::PrefilterCandidates(kK));
   ScoredRow* scratches[kBatch];
-  for (uint32_t i = 0; i < kBatch; ++i) scratches[i] = &scratch[size_t{i} * kernels::PrefilterCandidates(kK)];
+  for (uint32_t i = 0; i < kBatch; ++i) {
+    scratches[i] = &scratch[size_t{i} * kernels::PrefilterCandidates(kK)];
+  }
   bool proved[kBatch];
   size_t next = 0;
   uint64_t queries = 0;

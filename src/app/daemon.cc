@@ -134,11 +134,11 @@ absl::Status Daemon::Init(const Config& config) {
   metrics_.AddGauge("recd_scoring_prefilter_queries_total",
                     "Float32 queries scanned through an int8 prefilter, by how the answer was "
                     "settled: proved by the error bound, or by the full float32 scan after it",
-                    {"result"}, [] {
-                      const auto c = recommend::ScoringBatcher::prefilter_counts();
+                    {"result"}, [this] {
+                      const auto st = model_store_->GetStats();
                       return std::vector<metering::GaugeSample>{
-                          {{"proved"}, static_cast<double>(c.proved)},
-                          {{"full_scan"}, static_cast<double>(c.full_scan)}};
+                          {{"proved"}, static_cast<double>(st.prefilter_proved)},
+                          {{"full_scan"}, static_cast<double>(st.prefilter_full_scan)}};
                     });
   metrics_.AddGauge("recd_model_mlock_failures_total",
                     "Models that asked for mlock and are served mapped instead", {}, [this] {

@@ -16,7 +16,9 @@ std::unique_ptr<const F32Prefilter> F32Prefilter::Build(const CompiledModel& m) 
   for (uint32_t r = 0; r < m.rows(); ++r) {
     kernels::QuantizeRowI8(m.Row(r), m.dim(), p->rows_.data() + size_t{r} * p->stride_,
                            &p->scales_.data()[r]);
-    p->max_scale_ = std::max(p->max_scale_, p->scales_.data()[r]);
+    const float scale = p->scales_.data()[r];
+    p->max_scale_ = std::max(p->max_scale_, scale);
+    if (scale > 0.0f && (p->min_scale_ == 0.0f || scale < p->min_scale_)) p->min_scale_ = scale;
   }
   return p;
 }

@@ -24,7 +24,8 @@ class F32Prefilter {
 
   kernels::F32Prefilter view() const {
     return kernels::F32Prefilter{
-        kernels::MatrixI8{rows_.data(), scales_.data(), row_count_, dim_, stride_}, max_scale_};
+        kernels::MatrixI8{rows_.data(), scales_.data(), row_count_, dim_, stride_}, max_scale_,
+        min_scale_};
   }
   size_t bytes() const { return rows_.size() + scales_.size() * sizeof(float); }
 
@@ -37,6 +38,7 @@ class F32Prefilter {
   uint32_t dim_ = 0;
   uint32_t stride_ = 0;
   float max_scale_ = 0.0f;
+  float min_scale_ = 0.0f;  // smallest non-zero row scale
 };
 
 }  // namespace recd::model

@@ -22,7 +22,7 @@ std::shared_ptr<const LiveModel> ModelStore::MakeLive(std::string version,
     prefilter = model::F32Prefilter::Build(*m);
   }
   auto* live = new LiveModel{std::move(version), std::move(m), options, std::move(prefilter),
-                             ScoringBatcher()};
+                             &prefilter_counts_, ScoringBatcher()};
   // munmap of a large mapping takes milliseconds: keep it off the request that happens to
   // release the last reference.
   sched::WorkerPool* pool = background_;
@@ -46,6 +46,8 @@ std::shared_ptr<const LiveModel> ModelStore::Map(const control::Tenant& tenant,
 ModelStore::Stats ModelStore::GetStats() const {
   Stats stats;
   stats.lock_failures = lock_failures_.load();
+  stats.prefilter_proved = prefilter_counts_.proved.load(std::memory_order_relaxed);
+  stats.prefilter_full_scan = prefilter_counts_.full_scan.load(std::memory_order_relaxed);
   absl::ReaderMutexLock lock(&mu_);
   for (const auto& [iid, live] : live_) {
     ++stats.live;

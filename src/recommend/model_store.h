@@ -35,6 +35,7 @@ struct LiveModel {
   // Float32 models the tier pre-faults: an int8 copy that scoring scans instead (same answers;
   // docs/ARCHITECTURE.md, "Float32 through an int8 prefilter"). Null otherwise.
   std::unique_ptr<const model::F32Prefilter> prefilter;
+  PrefilterCounts* prefilter_counts = nullptr;  // the store's
   // Concurrent requests scoring this version share passes over its matrix.
   mutable ScoringBatcher batcher;
 };
@@ -43,8 +44,9 @@ class ModelStore {
  public:
   // All borrowed; `background` releases retired mappings (null: on the releasing thread).
   // Float32 models of at least `prefilter_min_rows` rows (0: none) get an int8 prefilter
-  // when their tier pre-faults them (populate or mlock), i.e. where reading every row at
-  // activation is already the policy.
+  // when their tier pre-faults them (populate or mlock), i.e. where reading every row when
+  // the version is mapped is already the policy; it is built right there (at start, at
+  // activation or at a tier change, under the store's writer lock).
   ModelStore(model::ModelRepository* repository, control::TenantRegistry* registry,
              sched::TierTableHolder* tiers, sched::WorkerPool* background,
              uint32_t prefilter_min_rows = 0)
@@ -82,6 +84,8 @@ class ModelStore {
     uint64_t mapped_bytes = 0;    // their compiled files' sizes
     uint64_t lock_failures = 0;   // mlock refused since start (served mapped instead)
     uint64_t prefilter_bytes = 0; // heap held by the live models' int8 prefilters
+    uint64_t prefilter_proved = 0;     // since start: PrefilterCounts
+    uint64_t prefilter_full_scan = 0;
   };
   Stats GetStats() const;
 
@@ -96,6 +100,7 @@ class ModelStore {
   sched::TierTableHolder* const tiers_;
   sched::WorkerPool* const background_;
   const uint32_t prefilter_min_rows_;
+  mutable PrefilterCounts prefilter_counts_;
 
   std::shared_ptr<const LiveModel> Map(const control::Tenant& tenant, const std::string& version,
                                        absl::Status* error);

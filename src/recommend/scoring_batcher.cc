@@ -13,20 +13,20 @@ namespace {
 // The batch kernels take up to this many queries per call; more are split into passes.
 constexpr size_t kMaxBatch = 32;
 
-std::atomic<uint64_t> prefilter_proved{0};
-std::atomic<uint64_t> prefilter_full_scan{0};
-
-void CountPrefilter(bool proved) {
-  (proved ? prefilter_proved : prefilter_full_scan).fetch_add(1, std::memory_order_relaxed);
+// Only queries whose int8 scan ran count (k of 1 to 4095).
+void Count(PrefilterUse use, uint32_t k, bool proved) {
+  if (use.counts == nullptr || kernels::PrefilterCandidates(k) <= k) return;
+  (proved ? use.counts->proved : use.counts->full_scan).fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
 
 ScoringBatcher::ScoringBatcher(int max_passes)
-    : max_passes_(max_passes > 0 ? max_passes
-                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
+    : max_passes_(max_passes > 0
+                      ? max_passes
+                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {}
 
-size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, const model::F32Prefilter* prefilter,
+size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, PrefilterUse prefilter,
                                  const float* query, uint32_t k, kernels::Exclusions ex,
                                  kernels::ScoredRow* out) {
   const kernels::SimdLevel level = kernels::DetectedSimdLevel();
@@ -35,20 +35,21 @@ size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, const model::F32
     return kernels::TopKDotI8(level, i8, query, k, ex, out);
   }
   const kernels::MatrixF32 f32{m.matrix(), m.rows(), m.dim(), m.stride()};
-  if (prefilter != nullptr) {
+  if (prefilter.index != nullptr) {
     // Per thread, reused: grows to the largest k seen, then never allocates again.
     thread_local std::vector<kernels::ScoredRow> scratch;
-    if (scratch.size() < kernels::PrefilterCandidates(k)) scratch.resize(kernels::PrefilterCandidates(k));
+    const size_t need = kernels::PrefilterCandidates(k);
+    if (scratch.size() < need) scratch.resize(need);
     bool proved = false;
-    const size_t n = kernels::TopKDotF32Prefiltered(level, f32, prefilter->view(), query, k, ex,
-                                                    out, scratch.data(), &proved);
-    CountPrefilter(proved);
+    const size_t n = kernels::TopKDotF32Prefiltered(level, f32, prefilter.index->view(), query, k,
+                                                    ex, out, scratch.data(), &proved);
+    Count(prefilter, k, proved);
     return n;
   }
   return kernels::TopKDotF32(level, f32, query, k, ex, out);
 }
 
-void ScoringBatcher::Run(const model::CompiledModel& m, const model::F32Prefilter* prefilter,
+void ScoringBatcher::Run(const model::CompiledModel& m, PrefilterUse prefilter,
                          const std::vector<Job*>& jobs) {
   if (jobs.size() == 1) {
     Job& j = *jobs[0];
@@ -87,16 +88,16 @@ void ScoringBatcher::Run(const model::CompiledModel& m, const model::F32Prefilte
     if (int8) {
       kernels::TopKDotI8Batch(level, i8, queries.data(), n, ks.data(), exs.data(), outs.data(),
                               counts.data());
-    } else if (prefilter != nullptr) {
+    } else if (prefilter.index != nullptr) {
       if (scratch.size() < candidates) scratch.resize(candidates);
       scratches.resize(n);
       for (size_t i = 0, at = 0; i < n; at += kernels::PrefilterCandidates(ks[i]), ++i) {
         scratches[i] = scratch.data() + at;
       }
-      kernels::TopKDotF32PrefilteredBatch(level, f32, prefilter->view(), queries.data(), n,
+      kernels::TopKDotF32PrefilteredBatch(level, f32, prefilter.index->view(), queries.data(), n,
                                           ks.data(), exs.data(), outs.data(), counts.data(),
                                           scratches.data(), proved);
-      for (size_t i = 0; i < n; ++i) CountPrefilter(proved[i]);
+      for (size_t i = 0; i < n; ++i) Count(prefilter, ks[i], proved[i]);
     } else {
       kernels::TopKDotF32Batch(level, f32, queries.data(), n, ks.data(), exs.data(), outs.data(),
                                counts.data());
@@ -105,9 +106,9 @@ void ScoringBatcher::Run(const model::CompiledModel& m, const model::F32Prefilte
   }
 }
 
-size_t ScoringBatcher::TopK(const model::CompiledModel& model,
-                            const model::F32Prefilter* prefilter, const float* query, uint32_t k,
-                            kernels::Exclusions ex, kernels::ScoredRow* out) {
+size_t ScoringBatcher::TopK(const model::CompiledModel& model, PrefilterUse prefilter,
+                            const float* query, uint32_t k, kernels::Exclusions ex,
+                            kernels::ScoredRow* out) {
   Job job{query, k, ex, out};
   thread_local std::vector<Job*> batch;
   absl::MutexLock lock(&mu_);
@@ -145,11 +146,6 @@ size_t ScoringBatcher::TopK(const model::CompiledModel& model,
 uint64_t ScoringBatcher::passes() const {
   absl::MutexLock lock(&mu_);
   return passes_;
-}
-
-ScoringBatcher::PrefilterCounts ScoringBatcher::prefilter_counts() {
-  return PrefilterCounts{prefilter_proved.load(std::memory_order_relaxed),
-                         prefilter_full_scan.load(std::memory_order_relaxed)};
 }
 
 uint64_t ScoringBatcher::queries() const {

@@ -35,7 +35,7 @@ std::shared_ptr<const model::CompiledModel> Compile(const mt::TempDir& dir, std:
 // `max_passes` 1 shares the most; more run passes side by side (the daemon: one per CPU).
 // With a `prefilter`, float32 queries go through it and must still equal the full scan.
 void CheckConcurrentPassesMatchSingleQueries(const model::CompiledModel& m, int max_passes = 1,
-                                             const model::F32Prefilter* prefilter = nullptr) {
+                                             PrefilterUse prefilter = {}) {
   ScoringBatcher batcher(max_passes);
   constexpr int kThreads = 8, kQueriesPerThread = 60;
   std::vector<std::thread> threads;
@@ -95,12 +95,11 @@ TEST(ScoringBatcher, Float32ThroughThePrefilterEqualsTheFullScanAlone) {
   auto m = Compile(dir, "");
   auto prefilter = model::F32Prefilter::Build(*m);
   ASSERT_NE(prefilter, nullptr);
-  const auto before = ScoringBatcher::prefilter_counts();
-  CheckConcurrentPassesMatchSingleQueries(*m, 1, prefilter.get());
-  CheckConcurrentPassesMatchSingleQueries(*m, 2, prefilter.get());
-  const auto after = ScoringBatcher::prefilter_counts();
-  EXPECT_EQ(after.proved + after.full_scan - before.proved - before.full_scan, 2u * 8 * 60);
-  EXPECT_GT(after.proved, before.proved);
+  PrefilterCounts counts;
+  CheckConcurrentPassesMatchSingleQueries(*m, 1, {prefilter.get(), &counts});
+  CheckConcurrentPassesMatchSingleQueries(*m, 2, {prefilter.get(), &counts});
+  EXPECT_EQ(counts.proved.load() + counts.full_scan.load(), 2u * 8 * 60);
+  EXPECT_GT(counts.proved.load(), 0u);
   // An int8 model scores its own copy: no prefilter is built for it.
   mt::TempDir int8_dir;
   EXPECT_EQ(model::F32Prefilter::Build(*Compile(int8_dir, R"("precision":"int8")")), nullptr);

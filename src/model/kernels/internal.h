@@ -46,6 +46,8 @@ size_t TopKFinish(TopKState* st);
 // RoundUp(dim, 64); returns the scale (query ~= scale * out). The range is chosen so that
 // |sum_d q16[d] * r[d]| < 2^31 for any int8 row, so int32 accumulation is exact in any order.
 float QuantizeQueryI16(const float* query, uint32_t dim, int16_t* out);
+// The largest |q16| QuantizeQueryI16 uses for `dim`: min(32767, (2^31 - 1) / (128 * dim)).
+int64_t QueryI16Limit(uint32_t dim);
 
 // Per-level kernel entry points. Arguments are validated and level-clamped by the dispatcher.
 struct KernelTable {

@@ -76,10 +76,11 @@ void TopKDotI8Batch(SimdLevel level, const MatrixI8& m, const float* const* quer
 
 // An int8 copy of a float32 matrix, used only to find candidates for the exact float32
 // top-k: `approx` holds QuantizeRowI8 of every row (same rows and dim), `max_scale` the
-// largest of its scales.
+// largest of its scales and `min_scale` the smallest non-zero one (0 if there is none).
 struct F32Prefilter {
   MatrixI8 approx;
   float max_scale;
+  float min_scale;
 };
 
 // The scratch entries TopKDotF32Prefiltered needs for `k`: the int8 scan keeps this many
@@ -90,7 +91,8 @@ uint32_t PrefilterCandidates(uint32_t k);
 // PrefilterCandidates(k) rows, their float32 scores are recomputed exactly as the full scan
 // computes them (DotF32), and a bound on the quantisation and rounding error proves that no
 // other row can reach the k-th score. When that cannot be proved (scores too close together
-// for the int8 precision, or too few candidates for k) the full float32 scan runs instead.
+// for the int8 precision, k of 4096 or more, or magnitudes outside the range where the bound
+// holds: see prefilter.cc) the full float32 scan runs instead; k == 0 returns 0 at once.
 // Either way the result is TopKDotF32's, bit for bit. `scratch` has room for
 // PrefilterCandidates(k) entries; *proved (may be null) tells which way it went.
 size_t TopKDotF32Prefiltered(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,

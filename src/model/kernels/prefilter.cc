@@ -12,6 +12,12 @@
 // c) has a float32 score <= c + max_scale * E(q). When the k-th best recomputed candidate is
 // strictly above that, no row outside can enter or tie, and the candidates' top-k, taken in
 // the full scan's order (score, then lower row), is the full scan's answer.
+//
+// Those steps assume every float operation involved is a correctly rounded normal number:
+// the quantisation steps s and t, the int8 score's intermediate products and the float32
+// dot's partial sums. Outside that range (subnormal row scales, a query so small that 1 / t
+// overflows, products or sums near FLT_MAX) the inequalities can fail, so the bound is only
+// used when every magnitude is well inside it (SafeRange); otherwise the full scan decides.
 
 #include <algorithm>
 #include <cmath>
@@ -28,9 +34,22 @@ namespace {
 constexpr uint32_t kMinCandidates = 64;
 constexpr uint32_t kMaxCandidates = 4096;
 
+// True when every float step of the proof stays normal and finite (see the top comment):
+// row scales and the query's largest element within 2^-100 of underflow, and the largest
+// possible dot and int8 intermediate (127 * dim * max_scale * max|q|, 2^36 * max|q|) far
+// below FLT_MAX. Real embeddings sit many orders of magnitude inside.
+bool SafeRange(const F32Prefilter& p, uint32_t dim, double max_abs) {
+  const double tiny = std::ldexp(1.0, -100);
+  const double huge = std::ldexp(1.0, 100);
+  if (p.max_scale > 0.0f && !(p.min_scale >= tiny)) return false;
+  if (!(max_abs >= tiny)) return false;  // also NaN
+  if (!(max_abs * std::ldexp(1.0, 36) <= huge)) return false;
+  return static_cast<double>(p.max_scale) * 128.0 * (dim + 1.0) * max_abs <= huge;
+}
+
 // max_scale * E(q) from the comment above, rounded up generously (a looser bound only costs
-// an occasional fallback). Infinite or NaN for a non-finite query: the proof then fails.
-double ErrorBound(const float* query, uint32_t dim, float max_scale) {
+// an occasional fallback). Infinite when the query or the matrix is outside SafeRange.
+double ErrorBound(const F32Prefilter& p, const float* query, uint32_t dim) {
   double l1 = 0.0;
   double max_abs = 0.0;
   for (uint32_t d = 0; d < dim; ++d) {
@@ -38,15 +57,14 @@ double ErrorBound(const float* query, uint32_t dim, float max_scale) {
     l1 += a;
     max_abs = std::max(max_abs, a);
   }
+  if (!SafeRange(p, dim, max_abs)) return INFINITY;
   // The query scale of internal::QuantizeQueryI16, from above.
-  double limit = 2147483647.0 / (128.0 * (dim == 0 ? 1 : dim));
-  limit = std::min(std::floor(limit), 32767.0);
-  const double t = max_abs / limit * 1.001;
+  const double t = max_abs / static_cast<double>(internal::QueryI16Limit(dim)) * 1.001;
   const double u = std::ldexp(1.0, -24);
   const double quantisation = 0.5001 * (l1 + 127.0 * dim * t);
   const double rounding = l1 * 127.0 * (1.01 * dim + 4.0) * u;
-  // The absolute term covers subnormal scores, where relative rounding bounds do not hold.
-  return static_cast<double>(max_scale) * (quantisation + rounding) * 1.001 + 1e-30;
+  // The absolute term covers results that underflow, where relative bounds do not hold.
+  return static_cast<double>(p.max_scale) * (quantisation + rounding) * 1.001 + 1e-30;
 }
 
 // Recomputes the n candidates' float32 scores into `out` as the full scan ranks them and
@@ -57,7 +75,7 @@ long Rescore(SimdLevel level, const MatrixF32& m, const F32Prefilter& p, const f
   // Every eligible row is a candidate when the int8 scan found fewer than it was asked for.
   const bool all_rows = n < wanted;
   const double outside =
-      all_rows ? 0.0 : static_cast<double>(cand[n - 1].score) + ErrorBound(query, m.dim, p.max_scale);
+      all_rows ? 0.0 : static_cast<double>(cand[n - 1].score) + ErrorBound(p, query, m.dim);
   // TopKOffer takes rows in ascending order; the exclusions were applied by the int8 scan.
   std::sort(cand, cand + n, [](const ScoredRow& a, const ScoredRow& b) { return a.row < b.row; });
   internal::TopKState st;
@@ -68,8 +86,9 @@ long Rescore(SimdLevel level, const MatrixF32& m, const F32Prefilter& p, const f
   }
   const size_t count = internal::TopKFinish(&st);
   if (all_rows) return static_cast<long>(count);
-  if (k == 0) return 0;
-  if (count == k && static_cast<double>(out[k - 1].score) > outside) return static_cast<long>(count);
+  if (count == k && static_cast<double>(out[k - 1].score) > outside) {
+    return static_cast<long>(count);
+  }
   return -1;
 }
 
@@ -92,6 +111,8 @@ size_t TopKDotF32Prefiltered(SimdLevel level, const MatrixF32& m, const F32Prefi
                              const float* query, uint32_t k, Exclusions ex, ScoredRow* out,
                              ScoredRow* scratch, bool* proved) {
   CheckPrefilter(m, p);
+  if (proved != nullptr) *proved = false;
+  if (k == 0) return 0;
   const uint32_t wanted = PrefilterCandidates(k);
   if (wanted > k) {
     const size_t n = TopKDotI8(level, p.approx, query, wanted, ex, scratch);
@@ -101,7 +122,6 @@ size_t TopKDotF32Prefiltered(SimdLevel level, const MatrixF32& m, const F32Prefi
       return static_cast<size_t>(count);
     }
   }
-  if (proved != nullptr) *proved = false;
   return TopKDotF32(level, m, query, k, ex, out);
 }
 
@@ -126,6 +146,11 @@ void TopKDotF32PrefilteredBatch(SimdLevel level, const MatrixF32& m, const F32Pr
     size_t redo = 0;
     for (size_t i = 0; i < n; ++i) {
       const size_t q = q0 + i;
+      if (proved != nullptr) proved[q] = false;
+      if (ks[q] == 0) {
+        counts[q] = 0;
+        continue;
+      }
       const long count = wanted[i] > ks[q] ? Rescore(level, m, p, queries[q], ks[q], wanted[i],
                                                      scratch[q], found[i], outs[q])
                                            : -1;

@@ -32,6 +32,11 @@ void QuantizeRowI8(const float* row, uint32_t dim, int8_t* out, float* scale) {
 
 namespace internal {
 
+int64_t QueryI16Limit(uint32_t dim) {
+  const int64_t limit = INT64_C(2147483647) / (INT64_C(128) * (dim == 0 ? 1 : dim));
+  return limit > 32767 ? 32767 : limit;
+}
+
 float QuantizeQueryI16(const float* query, uint32_t dim, int16_t* out) {
   const uint32_t padded = (dim + 63) / 64 * 64;
   float max_abs = 0.0f;
@@ -42,8 +47,7 @@ float QuantizeQueryI16(const float* query, uint32_t dim, int16_t* out) {
   }
   // |r| <= 128 for int8 rows, so |sum| <= 128 * dim * limit < 2^31: int32 accumulation can
   // never overflow, whatever order a kernel adds in, which makes all levels agree exactly.
-  int64_t limit = INT64_C(2147483647) / (INT64_C(128) * (dim == 0 ? 1 : dim));
-  if (limit > 32767) limit = 32767;
+  const int64_t limit = QueryI16Limit(dim);
   const float scale = max_abs / static_cast<float>(limit);
   const float inv = static_cast<float>(limit) / max_abs;
   for (uint32_t d = 0; d < dim; ++d) {

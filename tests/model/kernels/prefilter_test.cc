@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -19,8 +20,12 @@ namespace {
 struct Prefiltered {
   explicit Prefiltered(const F32Matrix& m) : i8(m) {
     float max_scale = 0.0f;
-    for (float s : i8.scales) max_scale = std::max(max_scale, s);
-    view = F32Prefilter{i8.View(), max_scale};
+    float min_scale = 0.0f;
+    for (float s : i8.scales) {
+      max_scale = std::max(max_scale, s);
+      if (s > 0.0f && (min_scale == 0.0f || s < min_scale)) min_scale = s;
+    }
+    view = F32Prefilter{i8.View(), max_scale, min_scale};
   }
   I8Matrix i8;
   F32Prefilter view;
@@ -97,6 +102,107 @@ TEST(TopKPrefiltered, FallsBackWhenRowsDifferOnlyBelowTheInt8Step) {
                       RunTopK(level, m, query, k, {}));
       EXPECT_FALSE(proved) << SimdLevelName(level) << " k=" << k;
     }
+    // The batch form: every query is re-scored, found unprovable and scanned again in the
+    // shared float32 pass, which must overwrite the re-scored answers.
+    constexpr size_t kQueries = 5;
+    std::vector<std::vector<float>> queries(kQueries, ZeroQuery(32));
+    std::vector<uint32_t> ks = {1, 7, 10, 64, 300};
+    std::vector<std::unique_ptr<ScoredRow[]>> outs, scratch;
+    std::vector<const float*> qptrs;
+    std::vector<Exclusions> exs(kQueries);
+    std::vector<ScoredRow*> out_ptrs, scratch_ptrs;
+    for (size_t i = 0; i < kQueries; ++i) {
+      FillGaussian(&queries[i], 32, &rng);
+      outs.emplace_back(new ScoredRow[ks[i]]);
+      scratch.emplace_back(new ScoredRow[PrefilterCandidates(ks[i])]);
+      qptrs.push_back(queries[i].data());
+      out_ptrs.push_back(outs[i].get());
+      scratch_ptrs.push_back(scratch[i].get());
+    }
+    std::vector<size_t> counts(kQueries);
+    bool proved[kQueries];
+    TopKDotF32PrefilteredBatch(level, m.View(), p.view, qptrs.data(), kQueries, ks.data(),
+                               exs.data(), out_ptrs.data(), counts.data(), scratch_ptrs.data(),
+                               proved);
+    for (size_t i = 0; i < kQueries; ++i) {
+      EXPECT_FALSE(proved[i]) << i;
+      ExpectIdentical(std::vector<ScoredRow>(outs[i].get(), outs[i].get() + counts[i]),
+                      RunTopK(level, m, queries[i], ks[i], {}));
+    }
+  }
+}
+
+// Magnitudes where the float steps of the proof stop being correctly rounded normal numbers
+// (found in review): a query so small that the int8 kernel's 1 / scale overflows, subnormal
+// rows, an int8 score whose intermediate product overflows, a float32 dot whose partial sum
+// overflows. The full scan must decide, so the answer stays the float32 one.
+TEST(TopKPrefiltered, ExtremeMagnitudesAreLeftToTheFullScan) {
+  struct Case {
+    const char* name;
+    uint32_t dim;
+    std::vector<std::vector<float>> rows;
+    std::vector<float> query;
+    uint32_t k;
+  };
+  std::vector<Case> cases;
+  {
+    Case c{"tiny query", 2, {}, {1e-35f, -1e-35f}, 1};
+    for (int i = 0; i < 62; ++i) c.rows.push_back({-1e30f, -0.5e30f});
+    c.rows.push_back({0.0f, -1e30f});
+    c.rows.push_back({-1e30f, 0.99e30f});
+    c.rows.push_back({1e30f, -1e30f});
+    cases.push_back(c);
+  }
+  {
+    const float min = std::ldexp(1.0f, -149);
+    Case c{"subnormal rows", 1, {}, {1e20f}, 1};
+    c.rows.push_back({180 * min});
+    for (int i = 0; i < 63; ++i) c.rows.push_back({127 * min});
+    c.rows.push_back({190 * min});
+    cases.push_back(c);
+  }
+  auto first = [](uint32_t dim, float v) {
+    std::vector<float> r(dim, 0.0f);
+    r[0] = v;
+    return r;
+  };
+  {
+    Case c{"int8 score overflow", 16, {}, std::vector<float>(16, 1e36f), 2};
+    c.rows.push_back(first(16, -1.7e-29f));
+    c.rows.push_back(first(16, -1.7e-29f));
+    for (int i = 0; i < 62; ++i) c.rows.push_back(first(16, -1e-28f));
+    c.rows.push_back(std::vector<float>(16, -1e-30f));
+    cases.push_back(c);
+  }
+  {
+    Case c{"float32 partial sum overflow", 24, {}, std::vector<float>(24, 0.0f), 1};
+    for (int d : {0, 1, 8, 9, 16}) c.query[d] = 1e19f;
+    c.rows.push_back(first(24, 1e18f));
+    for (int i = 0; i < 63; ++i) c.rows.push_back(first(24, -1e18f));
+    std::vector<float> x(24, 0.0f);
+    x[0] = 2e19f;
+    x[8] = 2e19f;
+    x[16] = -2e19f;
+    x[1] = -1.5e19f;
+    x[9] = -1.6e19f;
+    c.rows.push_back(x);
+    cases.push_back(c);
+  }
+  for (SimdLevel level : RunnableLevels()) {
+    for (const Case& c : cases) {
+      F32Matrix m(static_cast<uint32_t>(c.rows.size()), c.dim);
+      for (uint32_t r = 0; r < m.rows; ++r) {
+        for (uint32_t d = 0; d < c.dim; ++d) m.Row(r)[d] = c.rows[r][d];
+      }
+      const Prefiltered p(m);
+      std::vector<float> query = ZeroQuery(c.dim);
+      for (uint32_t d = 0; d < c.dim; ++d) query[d] = c.query[d];
+      bool proved = true;
+      SCOPED_TRACE(::testing::Message() << SimdLevelName(level) << " " << c.name);
+      ExpectIdentical(RunPrefiltered(level, m, p, query, c.k, {}, &proved),
+                      RunTopK(level, m, query, c.k, {}));
+      EXPECT_FALSE(proved);
+    }
   }
 }
 
@@ -163,7 +269,8 @@ TEST(TopKPrefiltered, HandlesEdgeCasesLikeTheFullScan) {
       std::vector<uint32_t> everything(rows);
       for (uint32_t r = 0; r < rows; ++r) everything[r] = r;
       for (uint32_t k : {0u, 1u, 10u, 127u, 128u, 600u, 5000u}) {
-        SCOPED_TRACE(::testing::Message() << SimdLevelName(level) << " rows=" << rows << " k=" << k);
+        SCOPED_TRACE(::testing::Message()
+                     << SimdLevelName(level) << " rows=" << rows << " k=" << k);
         ExpectIdentical(RunPrefiltered(level, m, p, query, k, {}, nullptr),
                         RunTopK(level, m, query, k, {}));
         ExpectIdentical(RunPrefiltered(level, m, p, query, k, everything, nullptr),
@@ -183,8 +290,8 @@ TEST(TopKPrefilteredBatch, ReturnsExactlyTheSingleQueryResults) {
     F32Matrix m(10000, 48);
     FillClustered(&m, &rng);
     const Prefiltered p(m);
-    // 70 queries: more than one batch pass; every fourth one made to fall back (identical
-    // rows would be needed for that, so use k beyond the candidate cap instead).
+    // 70 queries: more than one batch pass; every fourth one with k beyond the candidate cap,
+    // which skips the int8 pass (fallbacks after re-scoring: FallsBackWhen... above).
     constexpr size_t kQueries = 70;
     std::vector<std::vector<float>> queries(kQueries);
     std::vector<uint32_t> ks(kQueries);
