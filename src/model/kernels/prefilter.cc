@@ -42,7 +42,8 @@ bool SafeRange(const F32Prefilter& p, uint32_t dim, double max_abs) {
   const double tiny = std::ldexp(1.0, -100);
   const double huge = std::ldexp(1.0, 100);
   if (p.max_scale > 0.0f && !(p.min_scale >= tiny)) return false;
-  if (!(max_abs >= tiny)) return false;  // also NaN
+  // A NaN element is skipped by the max but makes |q|_1 NaN, which fails the final compare.
+  if (!(max_abs >= tiny)) return false;
   if (!(max_abs * std::ldexp(1.0, 36) <= huge)) return false;
   return static_cast<double>(p.max_scale) * 128.0 * (dim + 1.0) * max_abs <= huge;
 }
@@ -132,10 +133,15 @@ void TopKDotF32PrefilteredBatch(SimdLevel level, const MatrixF32& m, const F32Pr
   CheckPrefilter(m, p);
   for (size_t q0 = 0; q0 < nq; q0 += internal::kMaxBatchPass) {
     const size_t n = std::min(nq - q0, internal::kMaxBatchPass);
-    uint32_t wanted[internal::kMaxBatchPass];
-    size_t found[internal::kMaxBatchPass];
-    for (size_t i = 0; i < n; ++i) wanted[i] = PrefilterCandidates(ks[q0 + i]);
-    TopKDotI8Batch(level, p.approx, queries + q0, n, wanted, ex + q0, scratch + q0, found);
+    // Only queries with 0 < k < PrefilterCandidates(k) take the int8 pass; k == 0 answers
+    // nothing and larger k go straight to the float32 pass.
+    const float* i8_queries[internal::kMaxBatchPass];
+    uint32_t i8_wanted[internal::kMaxBatchPass];
+    Exclusions i8_ex[internal::kMaxBatchPass];
+    ScoredRow* i8_outs[internal::kMaxBatchPass];
+    size_t i8_index[internal::kMaxBatchPass];
+    size_t i8_found[internal::kMaxBatchPass];
+    size_t i8 = 0;
     // The queries the bound cannot settle share one float32 pass.
     const float* redo_queries[internal::kMaxBatchPass];
     uint32_t redo_ks[internal::kMaxBatchPass];
@@ -144,27 +150,43 @@ void TopKDotF32PrefilteredBatch(SimdLevel level, const MatrixF32& m, const F32Pr
     size_t redo_index[internal::kMaxBatchPass];
     size_t redo_counts[internal::kMaxBatchPass];
     size_t redo = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const size_t q = q0 + i;
-      if (proved != nullptr) proved[q] = false;
-      if (ks[q] == 0) {
-        counts[q] = 0;
-        continue;
-      }
-      const long count = wanted[i] > ks[q] ? Rescore(level, m, p, queries[q], ks[q], wanted[i],
-                                                     scratch[q], found[i], outs[q])
-                                           : -1;
-      if (proved != nullptr) proved[q] = count >= 0;
-      if (count >= 0) {
-        counts[q] = static_cast<size_t>(count);
-        continue;
-      }
+    auto redo_query = [&](size_t q) {
       redo_queries[redo] = queries[q];
       redo_ks[redo] = ks[q];
       redo_ex[redo] = ex[q];
       redo_outs[redo] = outs[q];
       redo_index[redo] = q;
       ++redo;
+    };
+    for (size_t q = q0; q < q0 + n; ++q) {
+      if (proved != nullptr) proved[q] = false;
+      const uint32_t wanted = PrefilterCandidates(ks[q]);
+      if (ks[q] == 0) {
+        counts[q] = 0;
+      } else if (wanted <= ks[q]) {
+        redo_query(q);
+      } else {
+        i8_queries[i8] = queries[q];
+        i8_wanted[i8] = wanted;
+        i8_ex[i8] = ex[q];
+        i8_outs[i8] = scratch[q];
+        i8_index[i8] = q;
+        ++i8;
+      }
+    }
+    if (i8 > 0) {
+      TopKDotI8Batch(level, p.approx, i8_queries, i8, i8_wanted, i8_ex, i8_outs, i8_found);
+    }
+    for (size_t j = 0; j < i8; ++j) {
+      const size_t q = i8_index[j];
+      const long count = Rescore(level, m, p, queries[q], ks[q], i8_wanted[j], scratch[q],
+                                 i8_found[j], outs[q]);
+      if (proved != nullptr) proved[q] = count >= 0;
+      if (count >= 0) {
+        counts[q] = static_cast<size_t>(count);
+      } else {
+        redo_query(q);
+      }
     }
     if (redo == 0) continue;
     TopKDotF32Batch(level, m, redo_queries, redo, redo_ks, redo_ex, redo_outs, redo_counts);
