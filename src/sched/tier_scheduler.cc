@@ -36,8 +36,10 @@ std::shared_ptr<WorkerPool> TierScheduler::PoolFor(TenantIid iid, const TierSpec
   }
   std::string name = key.iid == 0 ? std::string(TierName(spec.tier))
                                   : util::StrCat(TierName(spec.tier), "-", iid);
+  // Pools are created on whichever thread first needs one, often a nice-10 I/O thread: their
+  // threads come from the spawner, started at nice 0 with the scheduler.
   Entry entry{std::make_shared<WorkerPool>(std::move(name), spec.threads,
-                                           static_cast<size_t>(spec.queue), spec.nice),
+                                           static_cast<size_t>(spec.queue), spec.nice, &spawner_),
               spec.pool, spec.threads, spec.queue, spec.nice};
   auto pool = entry.pool;
   pools_.emplace(key, std::move(entry));

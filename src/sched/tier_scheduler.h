@@ -84,6 +84,8 @@ class TierScheduler {
   void Loop();
 
   const int64_t interval_ms_;
+  // Starts every pool's threads at the scheduler's own nice (declared first: outlives pools).
+  util::ThreadSpawner spawner_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<Key, Entry> pools_ ABSL_GUARDED_BY(mu_);
   // Pools that take no new work; joined by Maintain once only this list holds them.

@@ -7,11 +7,18 @@
 
 namespace recd::sched {
 
-WorkerPool::WorkerPool(std::string name, int threads, size_t queue_capacity, int nice)
+WorkerPool::WorkerPool(std::string name, int threads, size_t queue_capacity, int nice,
+                       util::ThreadSpawner* spawner)
     : name_(std::move(name)), capacity_(queue_capacity), nice_(nice) {
   RECD_CHECK(threads > 0 && queue_capacity > 0) << "pool " << name_ << " needs threads and queue";
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Run(i); });
+  for (int i = 0; i < threads; ++i) {
+    if (spawner != nullptr) {
+      threads_.push_back(spawner->Spawn([this, i] { Run(i); }));
+    } else {
+      threads_.emplace_back([this, i] { Run(i); });
+    }
+  }
 }
 
 WorkerPool::~WorkerPool() { Shutdown(); }

@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
+#include "util/thread.h"
 
 namespace recd::sched {
 
@@ -20,8 +21,11 @@ class WorkerPool {
   using Task = absl::AnyInvocable<void() &&>;
 
   // `nice` is applied to each worker thread (lower tiers run nicer); a failure to set it is
-  // logged, never fatal, since recd needs no privileges.
-  WorkerPool(std::string name, int threads, size_t queue_capacity, int nice);
+  // logged, never fatal, since recd needs no privileges. With a `spawner` the threads start
+  // from it (and its nice) instead of from the caller, which matters when the caller is a
+  // nicer thread than the pool should be.
+  WorkerPool(std::string name, int threads, size_t queue_capacity, int nice,
+             util::ThreadSpawner* spawner = nullptr);
   ~WorkerPool();  // Shutdown() then join.
 
   WorkerPool(const WorkerPool&) = delete;

@@ -27,4 +27,41 @@ absl::Status SetCurrentThreadNice(int nice) {
   return absl::OkStatus();
 }
 
+ThreadSpawner::ThreadSpawner() : thread_([this] { Loop(); }) {}
+
+ThreadSpawner::~ThreadSpawner() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+std::thread ThreadSpawner::Spawn(std::function<void()> body) {
+  Request request;
+  request.body = std::move(body);
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return std::thread(std::move(request.body));  // only during teardown
+  requests_.push_back(&request);
+  mu_.Await(absl::Condition(&request.done));
+  return std::move(request.started);
+}
+
+void ThreadSpawner::Loop() {
+  NameCurrentThread("recd-spawner");
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    mu_.Await(absl::Condition(
+        +[](ThreadSpawner* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+          return s->stopping_ || !s->requests_.empty();
+        },
+        this));
+    if (requests_.empty()) return;  // stopping, nothing asked
+    Request* r = requests_.front();
+    requests_.pop_front();
+    r->started = std::thread(std::move(r->body));
+    r->done = true;
+  }
+}
+
 }  // namespace recd::util

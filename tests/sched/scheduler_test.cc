@@ -1,5 +1,8 @@
 // Token buckets, the per-tenant limiter and the tier scheduler, with an injected clock.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -8,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "sched/tier_scheduler.h"
 #include "sched/token_bucket.h"
+#include "util/thread.h"
 #include "util/clock.h"
 
 namespace recd::sched {
@@ -119,6 +123,48 @@ TEST(TierScheduler, SharedTierCostsNoThreadPerTenant) {
   EXPECT_EQ(sched.PoolFor(3, premium), p1);
   EXPECT_EQ(sched.dedicated_pools(), 2u);
   EXPECT_EQ(p1->name(), "premium-3");
+}
+
+int CurrentThreadNice() {
+  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+}
+
+// A thread can make itself nicer but, without privileges, never less nice again; so threads
+// must not inherit the nice of whoever asked for them (a nice-10 I/O thread creating the
+// first premium pool). This holds even when the test runs as root.
+TEST(ThreadSpawner, ThreadsGetTheSpawnersNiceNotTheCallers) {
+  const int own = CurrentThreadNice();
+  util::ThreadSpawner spawner;
+  int seen = -100;
+  std::thread caller([&] {
+    ASSERT_TRUE(util::SetCurrentThreadNice(own + 7).ok());
+    std::thread t = spawner.Spawn([&] { seen = CurrentThreadNice(); });
+    t.join();
+  });
+  caller.join();
+  EXPECT_EQ(seen, own);
+}
+
+TEST(TierScheduler, PoolsCreatedOnANicerThreadGetTheirOwnNice) {
+  const int own = CurrentThreadNice();
+  TierScheduler sched(3'600'000);
+  TierSpec premium = Spec(Tier::kPremium, PoolKind::kDedicated);
+  premium.nice = 0;  // the pool leaves its threads' nice alone: they keep what they inherit
+  std::shared_ptr<WorkerPool> pool;
+  std::thread io([&] {
+    ASSERT_TRUE(util::SetCurrentThreadNice(own + 10).ok());
+    pool = sched.PoolFor(7, premium);
+  });
+  io.join();
+  ASSERT_NE(pool, nullptr);
+  std::atomic<int> seen{-100};
+  absl::Notification done;
+  ASSERT_TRUE(pool->TrySubmit([&] {
+    seen = CurrentThreadNice();
+    done.Notify();
+  }));
+  done.WaitForNotification();
+  EXPECT_EQ(seen.load(), own);
 }
 
 TEST(TierScheduler, RetiredPoolRunsItsQueueBeforeItIsJoined) {
