@@ -221,19 +221,13 @@ void BM_TopK(benchmark::State& state, uint32_t rows, bool int8, uint32_t batch, 
 void BM_TopKPrefiltered(benchmark::State& state, uint32_t rows, uint32_t batch, SimdLevel level) {
   const Dataset& d = Data(rows);
   Requests req(d);
-  float max_scale = 0.0f;
-  float min_scale = 0.0f;
-  for (float x : d.scales) {
-    max_scale = std::max(max_scale, x);
-    if (x > 0.0f && (min_scale == 0.0f || x < min_scale)) min_scale = x;
-  }
-  const kernels::F32Prefilter pf{d.q, max_scale, min_scale};
+  const kernels::F32Prefilter pf = kernels::PrefilterOf(d.q);
   std::vector<ScoredRow> scratch(size_t{kBatch} * kernels::PrefilterCandidates(kK));
   ScoredRow* scratches[kBatch];
   for (uint32_t i = 0; i < kBatch; ++i) {
     scratches[i] = &scratch[size_t{i} * kernels::PrefilterCandidates(kK)];
   }
-  bool proved[kBatch];
+  kernels::PrefilterOutcome outcomes[kBatch];
   size_t next = 0;
   uint64_t queries = 0;
   uint64_t settled = 0;
@@ -241,14 +235,16 @@ void BM_TopKPrefiltered(benchmark::State& state, uint32_t rows, uint32_t batch, 
     if (batch == 1) {
       const size_t n = kernels::TopKDotF32Prefiltered(level, d.f, pf, req.queries[next], kK,
                                                       req.ex[next], req.out[0], scratches[0],
-                                                      &proved[0]);
+                                                      &outcomes[0]);
       benchmark::DoNotOptimize(n);
       next = (next + 1) % kBatch;
     } else {
       kernels::TopKDotF32PrefilteredBatch(level, d.f, pf, req.queries, batch, req.ks, req.ex,
-                                          req.outs, req.counts, scratches, proved);
+                                          req.outs, req.counts, scratches, outcomes);
     }
-    for (uint32_t i = 0; i < batch; ++i) settled += proved[i] ? 1 : 0;
+    for (uint32_t i = 0; i < batch; ++i) {
+      settled += outcomes[i] == kernels::PrefilterOutcome::kProved ? 1 : 0;
+    }
     queries += batch;
     benchmark::ClobberMemory();
   }

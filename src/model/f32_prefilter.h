@@ -11,7 +11,6 @@
 
 #include "model/aligned_buffer.h"
 #include "model/compiled_model.h"
-#include "model/kernels/matrix.h"
 #include "model/kernels/kernels.h"
 
 namespace recd::model {
@@ -22,11 +21,7 @@ class F32Prefilter {
   // int8 models (they score their own copy) and when the allocation fails.
   static std::unique_ptr<const F32Prefilter> Build(const CompiledModel& m);
 
-  kernels::F32Prefilter view() const {
-    return kernels::F32Prefilter{
-        kernels::MatrixI8{rows_.data(), scales_.data(), row_count_, dim_, stride_}, max_scale_,
-        min_scale_};
-  }
+  const kernels::F32Prefilter& view() const { return view_; }
   size_t bytes() const { return rows_.size() + scales_.size() * sizeof(float); }
 
  private:
@@ -34,11 +29,7 @@ class F32Prefilter {
 
   AlignedBuffer<int8_t> rows_;
   AlignedBuffer<float> scales_;
-  uint32_t row_count_ = 0;
-  uint32_t dim_ = 0;
-  uint32_t stride_ = 0;
-  float max_scale_ = 0.0f;
-  float min_scale_ = 0.0f;  // smallest non-zero row scale
+  kernels::F32Prefilter view_{};  // over rows_ and scales_
 };
 
 }  // namespace recd::model

@@ -13,10 +13,11 @@ namespace {
 // The batch kernels take up to this many queries per call; more are split into passes.
 constexpr size_t kMaxBatch = 32;
 
-// Only queries whose int8 scan ran count (k of 1 to 4095).
-void Count(PrefilterUse use, uint32_t k, bool proved) {
-  if (use.counts == nullptr || kernels::PrefilterCandidates(k) <= k) return;
-  (proved ? use.counts->proved : use.counts->full_scan).fetch_add(1, std::memory_order_relaxed);
+// Only queries whose int8 scan ran count.
+void Count(PrefilterUse use, kernels::PrefilterOutcome outcome) {
+  if (use.counts == nullptr || outcome == kernels::PrefilterOutcome::kSkipped) return;
+  (outcome == kernels::PrefilterOutcome::kProved ? use.counts->proved : use.counts->full_scan)
+      .fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -40,10 +41,10 @@ size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, PrefilterUse pre
     thread_local std::vector<kernels::ScoredRow> scratch;
     const size_t need = kernels::PrefilterCandidates(k);
     if (scratch.size() < need) scratch.resize(need);
-    bool proved = false;
+    kernels::PrefilterOutcome outcome;
     const size_t n = kernels::TopKDotF32Prefiltered(level, f32, prefilter.index->view(), query, k,
-                                                    ex, out, scratch.data(), &proved);
-    Count(prefilter, k, proved);
+                                                    ex, out, scratch.data(), &outcome);
+    Count(prefilter, outcome);
     return n;
   }
   return kernels::TopKDotF32(level, f32, query, k, ex, out);
@@ -68,7 +69,7 @@ void ScoringBatcher::Run(const model::CompiledModel& m, PrefilterUse prefilter,
   thread_local std::vector<size_t> counts;
   thread_local std::vector<kernels::ScoredRow> scratch;
   thread_local std::vector<kernels::ScoredRow*> scratches;
-  bool proved[kMaxBatch];
+  kernels::PrefilterOutcome outcomes[kMaxBatch];
   for (size_t first = 0; first < jobs.size(); first += kMaxBatch) {
     const size_t n = std::min(kMaxBatch, jobs.size() - first);
     queries.resize(n);
@@ -76,19 +77,21 @@ void ScoringBatcher::Run(const model::CompiledModel& m, PrefilterUse prefilter,
     exs.resize(n);
     outs.resize(n);
     counts.resize(n);
-    size_t candidates = 0;
     for (size_t i = 0; i < n; ++i) {
       const Job& j = *jobs[first + i];
       queries[i] = j.query;
       ks[i] = j.k;
       exs[i] = j.ex;
       outs[i] = j.out;
-      candidates += kernels::PrefilterCandidates(j.k);
     }
     if (int8) {
       kernels::TopKDotI8Batch(level, i8, queries.data(), n, ks.data(), exs.data(), outs.data(),
                               counts.data());
     } else if (prefilter.index != nullptr) {
+      // One scratch area, each query's candidates at its own offset (pointers set once it
+      // has its final size).
+      size_t candidates = 0;
+      for (size_t i = 0; i < n; ++i) candidates += kernels::PrefilterCandidates(ks[i]);
       if (scratch.size() < candidates) scratch.resize(candidates);
       scratches.resize(n);
       for (size_t i = 0, at = 0; i < n; at += kernels::PrefilterCandidates(ks[i]), ++i) {
@@ -96,8 +99,8 @@ void ScoringBatcher::Run(const model::CompiledModel& m, PrefilterUse prefilter,
       }
       kernels::TopKDotF32PrefilteredBatch(level, f32, prefilter.index->view(), queries.data(), n,
                                           ks.data(), exs.data(), outs.data(), counts.data(),
-                                          scratches.data(), proved);
-      for (size_t i = 0; i < n; ++i) Count(prefilter, ks[i], proved[i]);
+                                          scratches.data(), outcomes);
+      for (size_t i = 0; i < n; ++i) Count(prefilter, outcomes[i]);
     } else {
       kernels::TopKDotF32Batch(level, f32, queries.data(), n, ks.data(), exs.data(), outs.data(),
                                counts.data());

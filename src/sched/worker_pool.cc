@@ -13,11 +13,8 @@ WorkerPool::WorkerPool(std::string name, int threads, size_t queue_capacity, int
   RECD_CHECK(threads > 0 && queue_capacity > 0) << "pool " << name_ << " needs threads and queue";
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) {
-    if (spawner != nullptr) {
-      threads_.push_back(spawner->Spawn([this, i] { Run(i); }));
-    } else {
-      threads_.emplace_back([this, i] { Run(i); });
-    }
+    auto body = [this, i] { Run(i); };
+    threads_.push_back(spawner != nullptr ? spawner->Spawn(body) : std::thread(body));
   }
 }
 

@@ -1,10 +1,6 @@
 // The collector through the real binary: ingestion with partial rejection, history, export,
 // erasure, isolation between tenants, browser ingestion, idempotency, restart and crash.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <random>
 #include <set>
@@ -41,28 +37,6 @@ std::vector<std::string> HistoryItems(HttpClient* c, const std::string& key, con
   return items;
 }
 
-// Reads the next answer with a Content-Length from `fd` into its body, keeping bytes of the
-// answers after it in `in`; the status line is returned in `status`. False if the peer closes.
-bool ReadAnswer(int fd, std::string* in, std::string* status, std::string* body) {
-  char buf[65536];
-  for (;;) {
-    const size_t head = in->find("\r\n\r\n");
-    const size_t cl = in->find("Content-Length: ");
-    if (head != std::string::npos && cl != std::string::npos && cl < head) {
-      const size_t end = head + 4 + std::stoul(in->substr(cl + 16));
-      if (in->size() >= end) {
-        *status = in->substr(0, in->find("\r\n"));
-        *body = in->substr(head + 4, end - head - 4);
-        in->erase(0, end);
-        return true;
-      }
-    }
-    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) return false;
-    in->append(buf, static_cast<size_t>(n));
-  }
-}
-
 // Answers far larger than the socket takes at once, pipelined to a client that does not read
 // for a while: every answer arrives whole and in order, and the connection goes on.
 TEST_F(Collector, LargeAnswersToASlowReaderArriveWholeAndInOrder) {
@@ -78,14 +52,7 @@ TEST_F(Collector, LargeAnswersToASlowReaderArriveWholeAndInOrder) {
   const std::string three = client_->Send("GET", "/v1/users/u1/events?limit=3", "",
                                           Bearer(k.server)).body;
 
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  const int small = 4096;
-  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(daemon_.port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  RawConnection slow_reader(daemon_.port(), /*receive_buffer=*/4096);
   // 80 requests in one write, alternating large and small answers: 7 MB, more than a socket
   // buffers (Linux grows a loopback send buffer up to tcp_wmem's 4 MB).
   constexpr int kRequests = 80;
@@ -94,16 +61,13 @@ TEST_F(Collector, LargeAnswersToASlowReaderArriveWholeAndInOrder) {
     requests += "GET /v1/users/u1/events?limit=" + std::string(i % 2 ? "3" : "1000") +
                 " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + k.server + "\r\n\r\n";
   }
-  ASSERT_EQ(::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(requests.size()));
+  slow_reader.Send(requests);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  std::string in, status, body;
   for (int i = 0; i < kRequests; ++i) {
-    ASSERT_TRUE(ReadAnswer(fd, &in, &status, &body)) << i;
-    EXPECT_EQ(status, "HTTP/1.1 200 OK") << i;
-    EXPECT_EQ(body, i % 2 ? three : all) << i;
+    const std::string answer = slow_reader.ReadAnswer();
+    ASSERT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << i;
+    EXPECT_EQ(answer.substr(answer.find("\r\n\r\n") + 4), i % 2 ? three : all) << i;
   }
-  ::close(fd);
 }
 
 TEST_F(Collector, GoodEventsAreKeptAndBadOnesNamed) {

@@ -1,10 +1,6 @@
 // The model store and recommender through the real binary: upload, validation, versions,
 // activation and rollback under load, restart, isolation, and recommendations that follow
 // events ingested a moment before.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,6 +21,15 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class RecommendTest : public DaemonTest {
  protected:
+  // Starts the daemon with a config file holding `toml`.
+  void StartWithConfig(const std::string& toml) {
+    config_dir_ = std::make_unique<mt::TempDir>();
+    const std::string config = config_dir_->Sub("recd.toml");
+    mt::WriteFile(config, toml);
+    StartDaemon({"--config", config});
+  }
+  std::unique_ptr<mt::TempDir> config_dir_;
+
   // Uploads a folder written by `spec` as a tar archive.
   HttpResult Upload(const std::string& tenant, const std::string& version,
                     const mt::FolderSpec& spec) {
@@ -489,10 +494,8 @@ class PathImportTest : public RecommendTest {
   void SetUp() override {
     root_ = std::make_unique<mt::TempDir>();
     outside_ = std::make_unique<mt::TempDir>();
-    const std::string config = root_->Sub("recd.toml");
-    mt::WriteFile(config, "model_root = \"" + root_->path() + "/models\"\n");
     mt::MakeDirs(root_->path() + "/models");
-    StartDaemon({"--config", config});
+    StartWithConfig("model_root = \"" + root_->path() + "/models\"\n");
   }
   HttpResult PutPath(const std::string& version, const std::string& path) {
     Headers h = Admin();
@@ -537,13 +540,7 @@ TEST_F(RecommendTest, PathImportIsOffWithoutModelRoot) {
 // same bytes, and the exact double-precision order.
 class PrefilterTest : public RecommendTest {
  protected:
-  void SetUp() override {
-    dir_ = std::make_unique<mt::TempDir>();
-    const std::string config = dir_->Sub("recd.toml");
-    mt::WriteFile(config, "f32_prefilter_min_rows = 1000\n");
-    StartDaemon({"--config", config});
-  }
-  std::unique_ptr<mt::TempDir> dir_;
+  void SetUp() override { StartWithConfig("f32_prefilter_min_rows = 1000\n"); }
 };
 
 TEST_F(PrefilterTest, PremiumAnswersThroughThePrefilterEqualTheFullScan) {
@@ -589,29 +586,18 @@ TEST_F(PrefilterTest, PremiumAnswersThroughThePrefilterEqualTheFullScan) {
 
 class UploadLimitTest : public RecommendTest {
  protected:
-  void SetUp() override {
-    dir_ = std::make_unique<mt::TempDir>();
-    const std::string config = dir_->Sub("recd.toml");
-    mt::WriteFile(config, "max_concurrent_uploads = 1\n");
-    StartDaemon({"--config", config});
-  }
-  std::unique_ptr<mt::TempDir> dir_;
+  void SetUp() override { StartWithConfig("max_concurrent_uploads = 1\n"); }
 };
 
 TEST_F(UploadLimitTest, UploadsBeyondTheLimitAre503) {
   Onboard("acme");
   // A first upload that stays in progress: headers and part of its body.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(daemon_.port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  RawConnection upload(daemon_.port());
   const std::string head = std::string("PUT /v1/admin/tenants/acme/models/slow HTTP/1.1\r\n") +
                            "Host: x\r\nAuthorization: Bearer " + DaemonProcess::kAdminToken +
                            "\r\nContent-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n" +
                            std::string(512, '\0');
-  ASSERT_EQ(::write(fd, head.data(), head.size()), static_cast<ssize_t>(head.size()));
+  upload.Send(head);
   ASSERT_EQ(AwaitGauge(daemon_.port(), "recd_http_active_uploads", 1), 1);
 
   HttpResult r = Upload("acme", "v1", Spec(1));
@@ -619,7 +605,7 @@ TEST_F(UploadLimitTest, UploadsBeyondTheLimitAre503) {
   EXPECT_EQ(Str(Json(r.body)["error"]["code"]), "overloaded");
   EXPECT_FALSE(r.Header("retry-after").empty());
 
-  ::close(fd);  // the abandoned upload frees its slot
+  upload.Close();  // the abandoned upload frees its slot
   ASSERT_EQ(AwaitGauge(daemon_.port(), "recd_http_active_uploads", 0), 0);
   client_->Close();  // the refusal closed it
   EXPECT_EQ(Upload("acme", "v1", Spec(1)).status, 201);

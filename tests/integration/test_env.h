@@ -1,12 +1,17 @@
 // Shared fixture for integration tests: one real daemon per test, with helpers to onboard.
 #pragma once
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
@@ -44,6 +49,61 @@ inline double AwaitGauge(uint16_t port, const std::string& gauge, double value) 
   }
   return now;
 }
+
+// A connection driven by hand, for what HttpClient hides: headers now and the body later
+// (deadlines, in-flight holds, uploads in progress), pipelined requests, a slow reader.
+class RawConnection {
+ public:
+  // `receive_buffer` > 0 sets SO_RCVBUF before connecting (a client that takes little at once).
+  explicit RawConnection(uint16_t port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      EXPECT_EQ(::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer)),
+                0);
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  }
+  ~RawConnection() { Close(); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void Send(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  // The next answer (head and Content-Length body); bytes of later answers stay buffered for
+  // the next call. If the peer closes first, whatever arrived.
+  std::string ReadAnswer() {
+    char buf[65536];
+    for (;;) {
+      const size_t head = in_.find("\r\n\r\n");
+      const size_t cl = in_.find("Content-Length: ");
+      if (head != std::string::npos && cl != std::string::npos && cl < head) {
+        const size_t end = head + 4 + std::stoul(in_.substr(cl + 16));
+        if (in_.size() >= end) {
+          std::string answer = in_.substr(0, end);
+          in_.erase(0, end);
+          return answer;
+        }
+      }
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return std::exchange(in_, std::string());
+      in_.append(buf, static_cast<size_t>(n));
+    }
+  }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string in_;
+};
 
 class DaemonTest : public ::testing::Test {
  protected:

@@ -1,10 +1,6 @@
 // Tiers through the real binary: rate limits (429), full queues and in-flight caps (503),
 // deadlines, live tier changes, usage metering, SIGHUP reloads and metrics labels.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <ctime>
@@ -30,45 +26,6 @@ std::string Batch(int n, const std::string& user = "u1", int bad = 0) {
   return b + "]}";
 }
 
-
-// A connection driven by hand: headers now, the body later (deadlines, in-flight holds).
-class RawConnection {
- public:
-  explicit RawConnection(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  }
-  ~RawConnection() { ::close(fd_); }
-  void Send(const std::string& bytes) {
-    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(bytes.size()));
-  }
-  // Reads until the peer closes or the Content-Length body is complete; returns it all.
-  std::string ReadAnswer() {
-    std::string in;
-    char buf[4096];
-    for (;;) {
-      size_t head = in.find("\r\n\r\n");
-      if (head != std::string::npos) {
-        size_t cl = in.find("Content-Length: ");
-        if (cl != std::string::npos && cl < head &&
-            in.size() >= head + 4 + std::stoul(in.substr(cl + 16))) {
-          return in;
-        }
-      }
-      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) return in;
-      in.append(buf, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
 
 class Tiers : public DaemonTest {
  protected:

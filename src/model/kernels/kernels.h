@@ -83,6 +83,14 @@ struct F32Prefilter {
   float min_scale;
 };
 
+// The prefilter view of `approx`, with its scale range read from approx.scales.
+F32Prefilter PrefilterOf(const MatrixI8& approx);
+
+// How TopKDotF32Prefiltered settled a query: no int8 scan (k == 0, or k too large for the
+// candidate cap), the error bound proved the candidates' answer, or the float32 scan ran after
+// the int8 one.
+enum class PrefilterOutcome : uint8_t { kSkipped, kProved, kFullScan };
+
 // The scratch entries TopKDotF32Prefiltered needs for `k`: the int8 scan keeps this many
 // candidates (4k, at least 64, at most 4096). 0 when k is 0.
 uint32_t PrefilterCandidates(uint32_t k);
@@ -94,18 +102,18 @@ uint32_t PrefilterCandidates(uint32_t k);
 // for the int8 precision, k of 4096 or more, or magnitudes outside the range where the bound
 // holds: see prefilter.cc) the full float32 scan runs instead; k == 0 returns 0 at once.
 // Either way the result is TopKDotF32's, bit for bit. `scratch` has room for
-// PrefilterCandidates(k) entries; *proved (may be null) tells which way it went.
+// PrefilterCandidates(k) entries; *outcome (may be null) tells which way it went.
 size_t TopKDotF32Prefiltered(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
                              const float* query, uint32_t k, Exclusions ex, ScoredRow* out,
-                             ScoredRow* scratch, bool* proved);
+                             ScoredRow* scratch, PrefilterOutcome* outcome);
 
 // The batch form: one int8 batch pass for all queries, then each query as above (the queries
 // that need it share one float32 batch pass). scratch[i] has room for
-// PrefilterCandidates(ks[i]); proved[i] (the array may be null) as above.
+// PrefilterCandidates(ks[i]); outcomes[i] (the array may be null) as above.
 void TopKDotF32PrefilteredBatch(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
                                 const float* const* queries, size_t nq, const uint32_t* ks,
                                 const Exclusions* ex, ScoredRow* const* outs, size_t* counts,
-                                ScoredRow* const* scratch, bool* proved);
+                                ScoredRow* const* scratch, PrefilterOutcome* outcomes);
 
 // Symmetric per-row quantisation used by the model compiler: *scale = max|row| / 127 and
 // out[d] = round(row[d] / *scale), in [-127, 127]; an all-zero row gets scale 0 and zeros.

@@ -108,89 +108,100 @@ uint32_t PrefilterCandidates(uint32_t k) {
   return static_cast<uint32_t>(std::min<uint64_t>(want, kMaxCandidates));
 }
 
+F32Prefilter PrefilterOf(const MatrixI8& approx) {
+  F32Prefilter p{approx, 0.0f, 0.0f};
+  for (uint32_t r = 0; r < approx.rows; ++r) {
+    const float scale = approx.scales[r];
+    p.max_scale = std::max(p.max_scale, scale);
+    if (scale > 0.0f && (p.min_scale == 0.0f || scale < p.min_scale)) p.min_scale = scale;
+  }
+  return p;
+}
+
 size_t TopKDotF32Prefiltered(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
                              const float* query, uint32_t k, Exclusions ex, ScoredRow* out,
-                             ScoredRow* scratch, bool* proved) {
+                             ScoredRow* scratch, PrefilterOutcome* outcome) {
   CheckPrefilter(m, p);
-  if (proved != nullptr) *proved = false;
+  PrefilterOutcome unused;
+  if (outcome == nullptr) outcome = &unused;
+  *outcome = PrefilterOutcome::kSkipped;
   if (k == 0) return 0;
   const uint32_t wanted = PrefilterCandidates(k);
   if (wanted > k) {
     const size_t n = TopKDotI8(level, p.approx, query, wanted, ex, scratch);
     const long count = Rescore(level, m, p, query, k, wanted, scratch, n, out);
-    if (count >= 0) {
-      if (proved != nullptr) *proved = true;
-      return static_cast<size_t>(count);
-    }
+    *outcome = count >= 0 ? PrefilterOutcome::kProved : PrefilterOutcome::kFullScan;
+    if (count >= 0) return static_cast<size_t>(count);
   }
   return TopKDotF32(level, m, query, k, ex, out);
 }
 
+namespace {
+
+// Some queries of a batch pass, gathered for one batch kernel call.
+struct SubBatch {
+  const float* queries[internal::kMaxBatchPass];
+  uint32_t ks[internal::kMaxBatchPass];
+  Exclusions ex[internal::kMaxBatchPass];
+  ScoredRow* outs[internal::kMaxBatchPass];
+  size_t counts[internal::kMaxBatchPass];
+  size_t index[internal::kMaxBatchPass];  // the query's position in the caller's arrays
+  size_t n = 0;
+
+  void Add(size_t q, const float* query, uint32_t k, Exclusions e, ScoredRow* out) {
+    queries[n] = query;
+    ks[n] = k;
+    ex[n] = e;
+    outs[n] = out;
+    index[n] = q;
+    ++n;
+  }
+};
+
+}  // namespace
+
 void TopKDotF32PrefilteredBatch(SimdLevel level, const MatrixF32& m, const F32Prefilter& p,
                                 const float* const* queries, size_t nq, const uint32_t* ks,
                                 const Exclusions* ex, ScoredRow* const* outs, size_t* counts,
-                                ScoredRow* const* scratch, bool* proved) {
+                                ScoredRow* const* scratch, PrefilterOutcome* outcomes) {
   CheckPrefilter(m, p);
   for (size_t q0 = 0; q0 < nq; q0 += internal::kMaxBatchPass) {
-    const size_t n = std::min(nq - q0, internal::kMaxBatchPass);
-    // Only queries with 0 < k < PrefilterCandidates(k) take the int8 pass; k == 0 answers
-    // nothing and larger k go straight to the float32 pass.
-    const float* i8_queries[internal::kMaxBatchPass];
-    uint32_t i8_wanted[internal::kMaxBatchPass];
-    Exclusions i8_ex[internal::kMaxBatchPass];
-    ScoredRow* i8_outs[internal::kMaxBatchPass];
-    size_t i8_index[internal::kMaxBatchPass];
-    size_t i8_found[internal::kMaxBatchPass];
-    size_t i8 = 0;
-    // The queries the bound cannot settle share one float32 pass.
-    const float* redo_queries[internal::kMaxBatchPass];
-    uint32_t redo_ks[internal::kMaxBatchPass];
-    Exclusions redo_ex[internal::kMaxBatchPass];
-    ScoredRow* redo_outs[internal::kMaxBatchPass];
-    size_t redo_index[internal::kMaxBatchPass];
-    size_t redo_counts[internal::kMaxBatchPass];
-    size_t redo = 0;
-    auto redo_query = [&](size_t q) {
-      redo_queries[redo] = queries[q];
-      redo_ks[redo] = ks[q];
-      redo_ex[redo] = ex[q];
-      redo_outs[redo] = outs[q];
-      redo_index[redo] = q;
-      ++redo;
-    };
-    for (size_t q = q0; q < q0 + n; ++q) {
-      if (proved != nullptr) proved[q] = false;
+    const size_t end = std::min(nq, q0 + internal::kMaxBatchPass);
+    // Queries with 0 < k < PrefilterCandidates(k) take the int8 pass (asking for that many
+    // candidates, into their scratch); the rest, and those the bound cannot settle, share one
+    // float32 pass.
+    SubBatch i8;
+    SubBatch f32;
+    for (size_t q = q0; q < end; ++q) {
+      if (outcomes != nullptr) outcomes[q] = PrefilterOutcome::kSkipped;
       const uint32_t wanted = PrefilterCandidates(ks[q]);
       if (ks[q] == 0) {
         counts[q] = 0;
-      } else if (wanted <= ks[q]) {
-        redo_query(q);
+      } else if (wanted > ks[q]) {
+        i8.Add(q, queries[q], wanted, ex[q], scratch[q]);
       } else {
-        i8_queries[i8] = queries[q];
-        i8_wanted[i8] = wanted;
-        i8_ex[i8] = ex[q];
-        i8_outs[i8] = scratch[q];
-        i8_index[i8] = q;
-        ++i8;
+        f32.Add(q, queries[q], ks[q], ex[q], outs[q]);
       }
     }
-    if (i8 > 0) {
-      TopKDotI8Batch(level, p.approx, i8_queries, i8, i8_wanted, i8_ex, i8_outs, i8_found);
+    if (i8.n > 0) {
+      TopKDotI8Batch(level, p.approx, i8.queries, i8.n, i8.ks, i8.ex, i8.outs, i8.counts);
     }
-    for (size_t j = 0; j < i8; ++j) {
-      const size_t q = i8_index[j];
-      const long count = Rescore(level, m, p, queries[q], ks[q], i8_wanted[j], scratch[q],
-                                 i8_found[j], outs[q]);
-      if (proved != nullptr) proved[q] = count >= 0;
+    for (size_t j = 0; j < i8.n; ++j) {
+      const size_t q = i8.index[j];
+      const long count =
+          Rescore(level, m, p, queries[q], ks[q], i8.ks[j], scratch[q], i8.counts[j], outs[q]);
+      if (outcomes != nullptr) {
+        outcomes[q] = count >= 0 ? PrefilterOutcome::kProved : PrefilterOutcome::kFullScan;
+      }
       if (count >= 0) {
         counts[q] = static_cast<size_t>(count);
       } else {
-        redo_query(q);
+        f32.Add(q, queries[q], ks[q], ex[q], outs[q]);
       }
     }
-    if (redo == 0) continue;
-    TopKDotF32Batch(level, m, redo_queries, redo, redo_ks, redo_ex, redo_outs, redo_counts);
-    for (size_t j = 0; j < redo; ++j) counts[redo_index[j]] = redo_counts[j];
+    if (f32.n == 0) continue;
+    TopKDotF32Batch(level, m, f32.queries, f32.n, f32.ks, f32.ex, f32.outs, f32.counts);
+    for (size_t j = 0; j < f32.n; ++j) counts[f32.index[j]] = f32.counts[j];
   }
 }
 

@@ -18,27 +18,56 @@ namespace recd::kernels::testing {
 namespace {
 
 struct Prefiltered {
-  explicit Prefiltered(const F32Matrix& m) : i8(m) {
-    float max_scale = 0.0f;
-    float min_scale = 0.0f;
-    for (float s : i8.scales) {
-      max_scale = std::max(max_scale, s);
-      if (s > 0.0f && (min_scale == 0.0f || s < min_scale)) min_scale = s;
-    }
-    view = F32Prefilter{i8.View(), max_scale, min_scale};
-  }
+  explicit Prefiltered(const F32Matrix& m) : i8(m), view(PrefilterOf(i8.View())) {}
   I8Matrix i8;
   F32Prefilter view;
 };
 
-std::vector<ScoredRow> RunPrefiltered(SimdLevel level, const F32Matrix& m, const Prefiltered& p,
+// Runs the prefiltered kernel into exactly sized buffers (ASan catches any write past them),
+// checks that its answer is the full float32 scan's, bit for bit, and returns how it went.
+PrefilterOutcome ExpectSameAsFullScan(SimdLevel level, const F32Matrix& m, const Prefiltered& p,
                                       const std::vector<float>& query, uint32_t k,
-                                      const std::vector<uint32_t>& excluded, bool* proved) {
+                                      const std::vector<uint32_t>& excluded = {}) {
   std::unique_ptr<ScoredRow[]> out(new ScoredRow[k == 0 ? 1 : k]);
   std::unique_ptr<ScoredRow[]> scratch(new ScoredRow[std::max(1u, PrefilterCandidates(k))]);
+  PrefilterOutcome outcome;
   const size_t n = TopKDotF32Prefiltered(level, m.View(), p.view, query.data(), k,
-                                         ExclusionsOf(excluded), out.get(), scratch.get(), proved);
-  return std::vector<ScoredRow>(out.get(), out.get() + n);
+                                         ExclusionsOf(excluded), out.get(), scratch.get(),
+                                         &outcome);
+  ExpectIdentical(std::vector<ScoredRow>(out.get(), out.get() + n),
+                  RunTopK(level, m, query, k, excluded));
+  return outcome;
+}
+
+// The batch form of the above, one call for all queries; returns each query's outcome.
+std::vector<PrefilterOutcome> ExpectBatchSameAsFullScan(
+    SimdLevel level, const F32Matrix& m, const Prefiltered& p,
+    const std::vector<std::vector<float>>& queries, const std::vector<uint32_t>& ks,
+    const std::vector<std::vector<uint32_t>>& excluded) {
+  const size_t nq = queries.size();
+  std::vector<std::unique_ptr<ScoredRow[]>> outs, scratch;
+  std::vector<const float*> query_ptrs;
+  std::vector<Exclusions> exs;
+  std::vector<ScoredRow*> out_ptrs, scratch_ptrs;
+  for (size_t i = 0; i < nq; ++i) {
+    outs.emplace_back(new ScoredRow[std::max(1u, ks[i])]);
+    scratch.emplace_back(new ScoredRow[std::max(1u, PrefilterCandidates(ks[i]))]);
+    query_ptrs.push_back(queries[i].data());
+    exs.push_back(ExclusionsOf(excluded[i]));
+    out_ptrs.push_back(outs[i].get());
+    scratch_ptrs.push_back(scratch[i].get());
+  }
+  std::vector<size_t> counts(nq);
+  std::vector<PrefilterOutcome> outcomes(nq);
+  TopKDotF32PrefilteredBatch(level, m.View(), p.view, query_ptrs.data(), nq, ks.data(),
+                             exs.data(), out_ptrs.data(), counts.data(), scratch_ptrs.data(),
+                             outcomes.data());
+  for (size_t i = 0; i < nq; ++i) {
+    SCOPED_TRACE(::testing::Message() << SimdLevelName(level) << " query " << i);
+    ExpectIdentical(std::vector<ScoredRow>(outs[i].get(), outs[i].get() + counts[i]),
+                    RunTopK(level, m, queries[i], ks[i], excluded[i]));
+  }
+  return outcomes;
 }
 
 TEST(PrefilterCandidates, AreFourTimesKWithinBounds) {
@@ -67,10 +96,8 @@ TEST(TopKPrefiltered, EqualsTheFullScanOnGaussianAndClusteredDataAndUsuallyProve
             SCOPED_TRACE(::testing::Message() << SimdLevelName(level) << " dim=" << dim
                                               << " clustered=" << clustered << " k=" << k);
             const std::vector<uint32_t> ex = RandomExclusions(m.rows, 0.01, &rng);
-            bool proved = false;
-            ExpectIdentical(RunPrefiltered(level, m, p, query, k, ex, &proved),
-                            RunTopK(level, m, query, k, ex));
-            proved_count += proved;
+            proved_count +=
+                ExpectSameAsFullScan(level, m, p, query, k, ex) == PrefilterOutcome::kProved;
             ++runs;
           }
         }
@@ -97,37 +124,16 @@ TEST(TopKPrefiltered, FallsBackWhenRowsDifferOnlyBelowTheInt8Step) {
     std::vector<float> query = ZeroQuery(32);
     FillGaussian(&query, 32, &rng);
     for (uint32_t k : {1u, 10u, 200u}) {
-      bool proved = true;
-      ExpectIdentical(RunPrefiltered(level, m, p, query, k, {}, &proved),
-                      RunTopK(level, m, query, k, {}));
-      EXPECT_FALSE(proved) << SimdLevelName(level) << " k=" << k;
+      EXPECT_EQ(ExpectSameAsFullScan(level, m, p, query, k), PrefilterOutcome::kFullScan)
+          << SimdLevelName(level) << " k=" << k;
     }
     // The batch form: every query is re-scored, found unprovable and scanned again in the
     // shared float32 pass, which must overwrite the re-scored answers.
-    constexpr size_t kQueries = 5;
-    std::vector<std::vector<float>> queries(kQueries, ZeroQuery(32));
-    std::vector<uint32_t> ks = {1, 7, 10, 64, 300};
-    std::vector<std::unique_ptr<ScoredRow[]>> outs, scratch;
-    std::vector<const float*> qptrs;
-    std::vector<Exclusions> exs(kQueries);
-    std::vector<ScoredRow*> out_ptrs, scratch_ptrs;
-    for (size_t i = 0; i < kQueries; ++i) {
-      FillGaussian(&queries[i], 32, &rng);
-      outs.emplace_back(new ScoredRow[ks[i]]);
-      scratch.emplace_back(new ScoredRow[PrefilterCandidates(ks[i])]);
-      qptrs.push_back(queries[i].data());
-      out_ptrs.push_back(outs[i].get());
-      scratch_ptrs.push_back(scratch[i].get());
-    }
-    std::vector<size_t> counts(kQueries);
-    bool proved[kQueries];
-    TopKDotF32PrefilteredBatch(level, m.View(), p.view, qptrs.data(), kQueries, ks.data(),
-                               exs.data(), out_ptrs.data(), counts.data(), scratch_ptrs.data(),
-                               proved);
-    for (size_t i = 0; i < kQueries; ++i) {
-      EXPECT_FALSE(proved[i]) << i;
-      ExpectIdentical(std::vector<ScoredRow>(outs[i].get(), outs[i].get() + counts[i]),
-                      RunTopK(level, m, queries[i], ks[i], {}));
+    std::vector<std::vector<float>> queries(5, ZeroQuery(32));
+    for (auto& q : queries) FillGaussian(&q, 32, &rng);
+    for (PrefilterOutcome outcome : ExpectBatchSameAsFullScan(
+             level, m, p, queries, {1, 7, 10, 64, 300}, std::vector<std::vector<uint32_t>>(5))) {
+      EXPECT_EQ(outcome, PrefilterOutcome::kFullScan);
     }
   }
 }
@@ -197,11 +203,8 @@ TEST(TopKPrefiltered, ExtremeMagnitudesAreLeftToTheFullScan) {
       const Prefiltered p(m);
       std::vector<float> query = ZeroQuery(c.dim);
       for (uint32_t d = 0; d < c.dim; ++d) query[d] = c.query[d];
-      bool proved = true;
       SCOPED_TRACE(::testing::Message() << SimdLevelName(level) << " " << c.name);
-      ExpectIdentical(RunPrefiltered(level, m, p, query, c.k, {}, &proved),
-                      RunTopK(level, m, query, c.k, {}));
-      EXPECT_FALSE(proved);
+      EXPECT_EQ(ExpectSameAsFullScan(level, m, p, query, c.k), PrefilterOutcome::kFullScan);
     }
   }
 }
@@ -229,12 +232,11 @@ TEST(TopKPrefiltered, AWorstCaseRoundedRowIsNotLost) {
     const Prefiltered p(m);
     std::vector<float> query = ZeroQuery(kDim);
     for (uint32_t d = 0; d < kDim; ++d) query[d] = 1.0f;
-    bool proved = true;
-    const std::vector<ScoredRow> got = RunPrefiltered(level, m, p, query, 1, {}, &proved);
-    ExpectIdentical(got, RunTopK(level, m, query, 1, {}));
-    ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0].row, hidden) << SimdLevelName(level);
-    EXPECT_FALSE(proved) << SimdLevelName(level);
+    EXPECT_EQ(ExpectSameAsFullScan(level, m, p, query, 1), PrefilterOutcome::kFullScan)
+        << SimdLevelName(level);
+    const std::vector<ScoredRow> best = RunTopK(level, m, query, 1, {});
+    ASSERT_EQ(best.size(), 1u);
+    EXPECT_EQ(best[0].row, hidden) << SimdLevelName(level);
   }
 }
 
@@ -251,8 +253,7 @@ TEST(TopKPrefiltered, NeverDiffersFromTheFullScanOnManyNearTies) {
       FillGaussian(&query, 3, &rng);
       const uint32_t k = 1 + static_cast<uint32_t>(rng() % 40);
       const std::vector<uint32_t> ex = RandomExclusions(m.rows, 0.05, &rng);
-      ExpectIdentical(RunPrefiltered(level, m, p, query, k, ex, nullptr),
-                      RunTopK(level, m, query, k, ex));
+      ExpectSameAsFullScan(level, m, p, query, k, ex);
     }
   }
 }
@@ -271,15 +272,15 @@ TEST(TopKPrefiltered, HandlesEdgeCasesLikeTheFullScan) {
       for (uint32_t k : {0u, 1u, 10u, 127u, 128u, 600u, 5000u}) {
         SCOPED_TRACE(::testing::Message()
                      << SimdLevelName(level) << " rows=" << rows << " k=" << k);
-        ExpectIdentical(RunPrefiltered(level, m, p, query, k, {}, nullptr),
-                        RunTopK(level, m, query, k, {}));
-        ExpectIdentical(RunPrefiltered(level, m, p, query, k, everything, nullptr),
-                        RunTopK(level, m, query, k, everything));
+        const PrefilterOutcome outcome = ExpectSameAsFullScan(level, m, p, query, k);
+        ExpectSameAsFullScan(level, m, p, query, k, everything);
+        // No int8 scan for k == 0, nor beyond the candidate cap.
+        if (k == 0 || k == 5000) {
+          EXPECT_EQ(outcome, PrefilterOutcome::kSkipped);
+        }
       }
       // A zero query ties every row at 0: the first rows, as the full scan returns them.
-      const std::vector<float> zero = ZeroQuery(20);
-      ExpectIdentical(RunPrefiltered(level, m, p, zero, 10, {}, nullptr),
-                      RunTopK(level, m, zero, 10, {}));
+      ExpectSameAsFullScan(level, m, p, ZeroQuery(20), 10);
     }
   }
 }
@@ -293,36 +294,19 @@ TEST(TopKPrefilteredBatch, ReturnsExactlyTheSingleQueryResults) {
     // 70 queries: more than one batch pass; every fourth one with k beyond the candidate cap,
     // which skips the int8 pass (fallbacks after re-scoring: FallsBackWhen... above).
     constexpr size_t kQueries = 70;
-    std::vector<std::vector<float>> queries(kQueries);
+    std::vector<std::vector<float>> queries(kQueries, ZeroQuery(48));
     std::vector<uint32_t> ks(kQueries);
     std::vector<std::vector<uint32_t>> exs(kQueries);
-    std::vector<std::unique_ptr<ScoredRow[]>> outs(kQueries), scratch(kQueries);
-    std::vector<const float*> qptrs(kQueries);
-    std::vector<Exclusions> ex_views(kQueries);
-    std::vector<ScoredRow*> out_ptrs(kQueries), scratch_ptrs(kQueries);
     for (size_t i = 0; i < kQueries; ++i) {
-      queries[i] = ZeroQuery(48);
       FillUserQuery(m, &queries[i], &rng);
       ks[i] = i % 4 == 3 ? 4500 : static_cast<uint32_t>(1 + rng() % 50);
       exs[i] = RandomExclusions(m.rows, 0.01, &rng);
-      outs[i].reset(new ScoredRow[ks[i]]);
-      scratch[i].reset(new ScoredRow[std::max(1u, PrefilterCandidates(ks[i]))]);
-      qptrs[i] = queries[i].data();
-      ex_views[i] = ExclusionsOf(exs[i]);
-      out_ptrs[i] = outs[i].get();
-      scratch_ptrs[i] = scratch[i].get();
     }
-    std::vector<size_t> counts(kQueries);
-    std::unique_ptr<bool[]> proved(new bool[kQueries]);
-    TopKDotF32PrefilteredBatch(level, m.View(), p.view, qptrs.data(), kQueries, ks.data(),
-                               ex_views.data(), out_ptrs.data(), counts.data(),
-                               scratch_ptrs.data(), proved.get());
+    const std::vector<PrefilterOutcome> outcomes =
+        ExpectBatchSameAsFullScan(level, m, p, queries, ks, exs);
     for (size_t i = 0; i < kQueries; ++i) {
-      SCOPED_TRACE(::testing::Message() << SimdLevelName(level) << " query " << i);
-      ExpectIdentical(std::vector<ScoredRow>(outs[i].get(), outs[i].get() + counts[i]),
-                      RunTopK(level, m, queries[i], ks[i], exs[i]));
       if (ks[i] == 4500) {
-        EXPECT_FALSE(proved[i]);
+        EXPECT_EQ(outcomes[i], PrefilterOutcome::kSkipped) << i;
       }
     }
   }
