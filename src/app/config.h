@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "model/model_types.h"
 #include "recd/status.h"
 #include "sched/tier_config.h"
 
@@ -46,9 +47,9 @@ struct Config {
   std::string model_root;  // folders importable with {"path": ...}; empty: none
   int64_t max_concurrent_uploads = 2;
   bool batch_scoring = true;  // concurrent requests for one model share a scoring pass
-  // Float32 models with at least this many rows get an int8 prefilter where the tier
-  // pre-faults them (same answers, a quarter of the bytes scanned); 0 turns it off.
-  int64_t f32_prefilter_min_rows = 10'000;
+  // Float32 models with at least this many rows are imported with an int8 copy and scanned
+  // through it (same answers, a quarter of the bytes read); 0 turns both off.
+  int64_t f32_prefilter_min_rows = model::kDefaultPrefilterMinRows;
 
   PopularityConfig popularity;
   sched::TierTable tiers = sched::TierTable::Defaults();

@@ -230,6 +230,7 @@ absl::Status Daemon::Init(const Config& config) {
   services.recommender = recommender_.get();
   services.impressions = impressions_.get();
   services.model_root = config.model_root;
+  services.prefilter_min_rows = static_cast<uint32_t>(config.f32_prefilter_min_rows);
   services.limiter = limiter_.get();
   services.usage = usage_.get();
   services.metrics_require_admin = config.metrics_require_admin;

@@ -33,6 +33,7 @@ struct ApiServices {
   recommend::Recommender* recommender = nullptr;
   recommend::ImpressionLog* impressions = nullptr;
   std::string model_root;  // folders importable with {"path": ...}; empty: none
+  uint32_t prefilter_min_rows = 0;  // ImportOptions::prefilter_min_rows (f32_prefilter_min_rows)
   // Tiers (issue 5): the events bucket is charged once a batch is parsed; usage is read by
   // the admin usage route. Null in unit tests that do not need them.
   sched::TenantLimiter* limiter = nullptr;

@@ -126,6 +126,7 @@ Response PutModel(const ApiServices& s, Request& req) {
   const sched::Quotas quotas = s.tiers->Get()->QuotasFor((*tenant)->tier, (*tenant)->overrides);
   model::ImportOptions options;
   options.max_model_bytes = static_cast<uint64_t>(quotas.max_model_bytes);
+  options.prefilter_min_rows = s.prefilter_min_rows;
 
   absl::StatusOr<model::ModelInfo> info;
   std::string_view media = req.Header("content-type").value_or("");

@@ -53,8 +53,11 @@ absl::Status CheckSummary(const Summary& s, const char* weights) {
   }
   if (s.dim < 1 || s.dim > kMaxDim) return Corrupt(util::StrCat("summary: dim ", s.dim));
   if (s.stride != FloatStride(s.dim)) return Corrupt("summary: stride does not match dim");
-  const uint32_t want_i8 = s.precision == Precision::kInt8 ? Int8Stride(s.dim) : 0;
-  if (s.i8_stride != want_i8) return Corrupt("summary: int8 stride does not match dim");
+  // An int8 model always carries its int8 copy; a float32 model may (its prefilter).
+  if (s.i8_stride != Int8Stride(s.dim) &&
+      (s.precision == Precision::kInt8 || s.i8_stride != 0)) {
+    return Corrupt("summary: int8 stride does not match dim");
+  }
   if (s.rows < 1 || s.rows > kMaxRows) return Corrupt(util::StrCat("summary: rows ", s.rows));
   if (s.history_len < kMinHistoryLen || s.history_len > kMaxHistoryLen) {
     return Corrupt(util::StrCat("summary: history_len ", s.history_len));
@@ -128,11 +131,10 @@ Layout ComputeLayout(const Summary& s, uint64_t id_bytes) {
   if (s.kind == ModelKind::kIals) {
     parts.push_back({SectionType::kGram, uint64_t{s.dim} * s.dim * 8});
   }
-  if (s.precision == Precision::kInt8) parts.push_back({SectionType::kScalesI8, rows * 4});
+  const bool int8 = s.i8_stride != 0;
+  if (int8) parts.push_back({SectionType::kScalesI8, rows * 4});
   parts.push_back({SectionType::kMatrixF32, rows * s.stride * 4});
-  if (s.precision == Precision::kInt8) {
-    parts.push_back({SectionType::kMatrixI8, rows * Int8Stride(s.dim)});
-  }
+  if (int8) parts.push_back({SectionType::kMatrixI8, rows * uint64_t{s.i8_stride}});
   Layout layout;
   layout.table_end = kHeaderSize + parts.size() * kSectionEntrySize;
   uint64_t end = layout.table_end;
@@ -272,7 +274,7 @@ absl::StatusOr<ValidatedFile> ValidateFile(const char* data, uint64_t size) {
   if (absl::Status st = CheckSummary(s, f.event_weights); !st.ok()) return st;
   if (Load<uint32_t>(sp + 60) != 0) return Corrupt("summary: reserved bytes are not zero");
 
-  const bool int8 = s.precision == Precision::kInt8;
+  const bool int8 = s.i8_stride != 0;
   const bool gram = s.kind == ModelKind::kIals;
   if (((f.flags & kFlagInt8) != 0) != int8 || ((f.flags & kFlagGram) != 0) != gram) {
     return Corrupt("header flags disagree with the summary");

@@ -30,7 +30,9 @@ inline constexpr uint64_t kHeaderCrcOffset = 60;
 inline constexpr uint64_t kSectionEntrySize = 32;
 inline constexpr uint32_t kMaxSections = 16;
 
-inline constexpr uint32_t kFlagInt8 = 1u << 0;  // int8 matrix and scales present
+// int8 matrix and scales present: the scored copy of a precision-int8 model, or the exact
+// scan's prefilter of a float32 one (summary i8_stride != 0 either way).
+inline constexpr uint32_t kFlagInt8 = 1u << 0;
 inline constexpr uint32_t kFlagGram = 1u << 1;  // Gram matrix present (kind ials)
 inline constexpr uint32_t kKnownFlags = kFlagInt8 | kFlagGram;
 
@@ -67,7 +69,7 @@ struct Summary {
   Precision precision = Precision::kFloat32;
   uint32_t dim = 0;
   uint32_t stride = 0;     // floats per row of the float32 matrix
-  uint32_t i8_stride = 0;  // bytes per row of the int8 matrix; 0 without one
+  uint32_t i8_stride = 0;  // bytes per row of the int8 copy; 0 without one (float32 only)
   uint32_t rows = 0;
   uint32_t history_len = 0;
   double alpha = 0;

@@ -65,8 +65,9 @@ class CompiledModel {
   // rows() x stride() floats, row-major, 64-byte aligned, padding zero; unit rows for cosine.
   const float* matrix() const { return matrix_; }
   const float* Row(uint32_t row) const { return matrix_ + uint64_t{row} * summary_.stride; }
-  // rows() x i8_stride() int8 values and rows() scales (x ~= scale * q); null unless
-  // precision() is kInt8.
+  // rows() x i8_stride() int8 values and rows() scales (x ~= scale * q); null without an int8
+  // copy. precision() kInt8 always has one and scores it; a float32 model may carry one as
+  // the prefilter of its exact scan.
   const int8_t* matrix_i8() const { return matrix_i8_; }
   const float* scales_i8() const { return scales_i8_; }
   // dim() x dim() float64, G = Y^T Y + regularization * I (symmetric); null unless kIals.

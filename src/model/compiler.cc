@@ -100,7 +100,7 @@ absl::Status WriteSections(const LoadedModel& m, const CompileOptions& options,
                            format::Layout* layout, int fd, const std::string& path) {
   FileWriter w(fd, path);
   const Manifest& man = m.manifest;
-  const format::Summary summary = SummaryOf(man, m.rows);
+  const format::Summary summary = SummaryOf(man, m.rows, m.int8_copy);
   for (Section& s : layout->sections) {
     switch (s.type) {
       case SectionType::kSummary: {
@@ -133,7 +133,7 @@ absl::Status WriteSections(const LoadedModel& m, const CompileOptions& options,
         break;
     }
   }
-  if (man.precision != Precision::kInt8) return absl::OkStatus();
+  if (!m.int8_copy) return absl::OkStatus();
   const uint32_t i8_stride = Int8Stride(man.dim);
   AlignedBuffer<int8_t> q = AlignedBuffer<int8_t>::Allocate(uint64_t{m.rows} * i8_stride);
   std::vector<float> scales(m.rows);
@@ -161,7 +161,8 @@ uint64_t RandomHashSeed() {
 
 absl::Status WriteCompiledModel(const LoadedModel& m, const std::string& path,
                                 const CompileOptions& options) {
-  format::Layout layout = format::ComputeLayout(SummaryOf(m.manifest, m.rows), m.ids.bytes.size());
+  format::Layout layout =
+      format::ComputeLayout(SummaryOf(m.manifest, m.rows, m.int8_copy), m.ids.bytes.size());
   RECD_CHECK(layout.file_size == m.compiled_bytes) << "LoadModelFolder sized the same layout";
   ScopedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
   if (!fd.valid()) return IoError("create", path, errno);
@@ -177,7 +178,7 @@ absl::Status WriteCompiledModel(const LoadedModel& m, const std::string& path,
 
   RECD_RETURN_IF_ERROR(WriteSections(m, options, &layout, fd.get(), path));
   uint32_t flags = 0;
-  if (m.manifest.precision == Precision::kInt8) flags |= format::kFlagInt8;
+  if (m.int8_copy) flags |= format::kFlagInt8;
   if (m.manifest.kind == ModelKind::kIals) flags |= format::kFlagGram;
   std::vector<char> header(layout.table_end);
   format::EncodeHeader(layout, flags, options.created_unix_ms, header.data());

@@ -1,35 +1,20 @@
-// An in-memory int8 copy of a float32 model's matrix, for kernels::TopKDotF32Prefiltered:
-// the scan reads a quarter of the bytes and still returns the exact float32 answer. Built
-// when a model goes live (not stored in the compiled file, so files and their format are
-// unchanged); it costs rows x (RoundUp(dim, 64) + 4) bytes of heap.
-// Thread-safety: immutable after Build(); any thread may read it.
+// The prefilter of a float32 model's exact scan (kernels::TopKDotF32Prefiltered): the int8
+// copy that the compiled file carries for float32 models of at least
+// ImportOptions::prefilter_min_rows rows. The scan reads a quarter of the bytes and still
+// returns the float32 answer. Nothing is copied: the int8 rows are part of the mapping, paged
+// in, pre-faulted or locked with it under the tenant's memory policy, so every tier gets it.
+// Thread-safety: pure.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <memory>
+#include <optional>
 
-#include "model/aligned_buffer.h"
 #include "model/compiled_model.h"
 #include "model/kernels/kernels.h"
 
 namespace recd::model {
 
-class F32Prefilter {
- public:
-  // Reads every row of `m` (so call it where pre-faulting the model is acceptable). Null for
-  // int8 models (they score their own copy) and when the allocation fails.
-  static std::unique_ptr<const F32Prefilter> Build(const CompiledModel& m);
-
-  const kernels::F32Prefilter& view() const { return view_; }
-  size_t bytes() const { return rows_.size() + scales_.size() * sizeof(float); }
-
- private:
-  F32Prefilter() = default;
-
-  AlignedBuffer<int8_t> rows_;
-  AlignedBuffer<float> scales_;
-  kernels::F32Prefilter view_{};  // over rows_ and scales_
-};
+// The view over `m`'s int8 copy; nullopt for int8 models (they score their copy) and for
+// float32 files without one. Reads the rows' scales once (rows x 4 bytes) for their range.
+std::optional<kernels::F32Prefilter> PrefilterOf(const CompiledModel& m);
 
 }  // namespace recd::model

@@ -14,14 +14,14 @@
 
 namespace recd::model {
 
-format::Summary SummaryOf(const Manifest& m, uint32_t rows) {
+format::Summary SummaryOf(const Manifest& m, uint32_t rows, bool int8_copy) {
   format::Summary s;
   s.kind = m.kind;
   s.metric = m.metric;
   s.precision = m.precision;
   s.dim = m.dim;
   s.stride = FloatStride(m.dim);
-  s.i8_stride = m.precision == Precision::kInt8 ? Int8Stride(m.dim) : 0;
+  s.i8_stride = m.precision == Precision::kInt8 || int8_copy ? Int8Stride(m.dim) : 0;
   s.rows = rows;
   s.history_len = m.history_len;
   s.alpha = m.alpha;
@@ -99,8 +99,8 @@ absl::StatusOr<LoadedModel> LoadModelFolder(const std::string& folder,
   }
   m.rows = static_cast<uint32_t>(tensor->rows);  // <= kMaxRows, checked by the readers
   m.stride = FloatStride(man.dim);
-  const format::Summary summary = SummaryOf(man, m.rows);
-  RECD_RETURN_IF_ERROR(CheckSize(format::ComputeLayout(summary, 0).file_size,
+  // The smallest file this model can make (a float32 model's int8 copy is optional).
+  RECD_RETURN_IF_ERROR(CheckSize(format::ComputeLayout(SummaryOf(man, m.rows, false), 0).file_size,
                                  options.max_model_bytes, /*lower_bound=*/true));
 
   // Each line adds at least one id byte to the compiled file, plus its newline.
@@ -113,7 +113,13 @@ absl::StatusOr<LoadedModel> LoadModelFolder(const std::string& folder,
     return absl::InvalidArgumentError(util::StrCat(man.items_file, " has ", m.ids.count(),
                                                    " ids but ", file, " has ", m.rows, " rows"));
   }
-  m.compiled_bytes = format::ComputeLayout(summary, m.ids.bytes.size()).file_size;
+  auto file_size = [&](bool int8_copy) {
+    return format::ComputeLayout(SummaryOf(man, m.rows, int8_copy), m.ids.bytes.size()).file_size;
+  };
+  m.int8_copy = man.precision == Precision::kInt8 ||
+                (options.prefilter_min_rows > 0 && m.rows >= options.prefilter_min_rows &&
+                 file_size(true) <= options.max_model_bytes);
+  m.compiled_bytes = file_size(m.int8_copy);
   RECD_RETURN_IF_ERROR(CheckSize(m.compiled_bytes, options.max_model_bytes, false));
 
   m.matrix = AlignedBuffer<float>::Allocate(uint64_t{m.rows} * m.stride);

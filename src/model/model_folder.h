@@ -24,6 +24,11 @@ struct ImportOptions {
   // Upper bound on the bytes a tar archive may extract to; 0 means 2 * max_model_bytes + 1 MiB
   // (float16 inputs are half the compiled matrix, ids add newlines).
   uint64_t max_archive_bytes = 0;
+  // Float32 models of at least this many rows also carry an int8 copy of their matrix, the
+  // prefilter of the exact float32 scan (docs/ARCHITECTURE.md, "Float32 through an int8
+  // prefilter"), unless it would take the file above max_model_bytes. 0: never. The default
+  // is the daemon's (`f32_prefilter_min_rows`), so `recd model check` sizes files alike.
+  uint32_t prefilter_min_rows = kDefaultPrefilterMinRows;
   // Seed of the id index hash; nullopt draws a random one per import, so that a crafted
   // catalogue cannot aim for collisions. Tests pin it.
   std::optional<uint64_t> hash_seed;
@@ -36,6 +41,7 @@ struct LoadedModel {
   uint32_t stride = 0;          // FloatStride(dim)
   AlignedBuffer<float> matrix;  // rows * stride floats, padding zero, unit rows for cosine
   ItemIds ids;
+  bool int8_copy = false;       // the file carries an int8 copy (always for precision int8)
   uint64_t compiled_bytes = 0;  // size of the compiled file this model makes
 
   const float* Row(uint32_t r) const { return matrix.data() + uint64_t{r} * stride; }
@@ -58,8 +64,9 @@ struct CheckResult {
   uint64_t compiled_bytes = 0;
 };
 
-// The summary section a model with this manifest and row count compiles to.
-format::Summary SummaryOf(const Manifest& manifest, uint32_t rows);
+// The summary section a model with this manifest and row count compiles to; `int8_copy` adds
+// the int8 copy to a float32 model (precision int8 always has one).
+format::Summary SummaryOf(const Manifest& manifest, uint32_t rows, bool int8_copy);
 
 // The same validation as import, with the same messages, writing nothing.
 absl::Status CheckModelFolder(const std::string& folder, const ImportOptions& options,

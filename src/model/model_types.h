@@ -38,6 +38,9 @@ inline constexpr double kDefaultAlpha = 1.0;
 inline constexpr double kDefaultHalfLifeS = 86400.0;
 inline constexpr uint32_t kDefaultHistoryLen = 50;
 inline constexpr uint64_t kDefaultMaxModelBytes = uint64_t{256} << 20;
+// Float32 models from this many rows carry an int8 prefilter copy (config
+// `f32_prefilter_min_rows`): below it the full float32 scan is already cheap.
+inline constexpr uint32_t kDefaultPrefilterMinRows = 10'000;
 
 // Float rows are padded to a multiple of 16 floats (64 bytes), int8 rows to 64 bytes, so the
 // SIMD kernels can read whole vectors without tails (the recd::kernels layout contract).

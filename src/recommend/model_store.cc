@@ -16,12 +16,9 @@ model::MapOptions ModelStore::MapOptionsFor(const control::Tenant& tenant) const
 std::shared_ptr<const LiveModel> ModelStore::MakeLive(std::string version,
                                                      std::shared_ptr<const model::CompiledModel> m,
                                                      model::MapOptions options) const {
-  std::unique_ptr<const model::F32Prefilter> prefilter;
-  if ((options.populate || options.lock) && prefilter_min_rows_ > 0 &&
-      m->rows() >= prefilter_min_rows_) {
-    prefilter = model::F32Prefilter::Build(*m);
-  }
-  auto* live = new LiveModel{std::move(version), std::move(m), options, std::move(prefilter),
+  std::optional<kernels::F32Prefilter> prefilter;
+  if (prefilter_min_rows_ > 0 && m->rows() >= prefilter_min_rows_) prefilter = model::PrefilterOf(*m);
+  auto* live = new LiveModel{std::move(version), std::move(m), options, prefilter,
                              &prefilter_counts_, ScoringBatcher()};
   // munmap of a large mapping takes milliseconds: keep it off the request that happens to
   // release the last reference.
@@ -52,7 +49,9 @@ ModelStore::Stats ModelStore::GetStats() const {
   for (const auto& [iid, live] : live_) {
     ++stats.live;
     stats.mapped_bytes += live->model->file_bytes();
-    if (live->prefilter != nullptr) stats.prefilter_bytes += live->prefilter->bytes();
+    if (live->prefilter) {
+      stats.prefilter_bytes += uint64_t{live->model->rows()} * (live->model->i8_stride() + 4);
+    }
   }
   return stats;
 }

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "control/tenant_registry.h"
+#include "model/f32_prefilter.h"
 #include "model/repository.h"
 #include "recommend/scoring_batcher.h"
 #include "sched/tier_config.h"
@@ -32,9 +34,10 @@ struct LiveModel {
   std::string version;
   std::shared_ptr<const model::CompiledModel> model;
   model::MapOptions options;  // how it was mapped
-  // Float32 models the tier pre-faults: an int8 copy that scoring scans instead (same answers;
-  // docs/ARCHITECTURE.md, "Float32 through an int8 prefilter"). Null otherwise.
-  std::unique_ptr<const model::F32Prefilter> prefilter;
+  // A float32 model whose file carries an int8 copy, from prefilter_min_rows rows: scoring
+  // scans the copy first (same answers; docs/ARCHITECTURE.md, "Float32 through an int8
+  // prefilter"). Empty otherwise.
+  std::optional<kernels::F32Prefilter> prefilter;
   PrefilterCounts* prefilter_counts = nullptr;  // the store's
   // Concurrent requests scoring this version share passes over its matrix.
   mutable ScoringBatcher batcher;
@@ -43,10 +46,9 @@ struct LiveModel {
 class ModelStore {
  public:
   // All borrowed; `background` releases retired mappings (null: on the releasing thread).
-  // Float32 models of at least `prefilter_min_rows` rows (0: none) get an int8 prefilter
-  // when their tier pre-faults them (populate or mlock), i.e. where reading every row when
-  // the version is mapped is already the policy; it is built right there (at start, at
-  // activation or at a tier change, under the store's writer lock).
+  // Float32 models of at least `prefilter_min_rows` rows (0: none) are scanned through the
+  // int8 copy their file carries (import writes one from the same threshold); files without
+  // one are scanned in float32.
   ModelStore(model::ModelRepository* repository, control::TenantRegistry* registry,
              sched::TierTableHolder* tiers, sched::WorkerPool* background,
              uint32_t prefilter_min_rows = 0)
@@ -83,7 +85,7 @@ class ModelStore {
     uint64_t live = 0;            // tenants with a mapped live model
     uint64_t mapped_bytes = 0;    // their compiled files' sizes
     uint64_t lock_failures = 0;   // mlock refused since start (served mapped instead)
-    uint64_t prefilter_bytes = 0; // heap held by the live models' int8 prefilters
+    uint64_t prefilter_bytes = 0; // of mapped_bytes: the int8 copies scanned as prefilters
     uint64_t prefilter_proved = 0;     // since start: PrefilterCounts
     uint64_t prefilter_full_scan = 0;
   };

@@ -42,7 +42,7 @@ size_t ScoringBatcher::TopKAlone(const model::CompiledModel& m, PrefilterUse pre
     const size_t need = kernels::PrefilterCandidates(k);
     if (scratch.size() < need) scratch.resize(need);
     kernels::PrefilterOutcome outcome;
-    const size_t n = kernels::TopKDotF32Prefiltered(level, f32, prefilter.index->view(), query, k,
+    const size_t n = kernels::TopKDotF32Prefiltered(level, f32, *prefilter.index, query, k,
                                                     ex, out, scratch.data(), &outcome);
     Count(prefilter, outcome);
     return n;
@@ -97,7 +97,7 @@ void ScoringBatcher::Run(const model::CompiledModel& m, PrefilterUse prefilter,
       for (size_t i = 0, at = 0; i < n; at += kernels::PrefilterCandidates(ks[i]), ++i) {
         scratches[i] = scratch.data() + at;
       }
-      kernels::TopKDotF32PrefilteredBatch(level, f32, prefilter.index->view(), queries.data(), n,
+      kernels::TopKDotF32PrefilteredBatch(level, f32, *prefilter.index, queries.data(), n,
                                           ks.data(), exs.data(), outs.data(), counts.data(),
                                           scratches.data(), outcomes);
       for (size_t i = 0; i < n; ++i) Count(prefilter, outcomes[i]);

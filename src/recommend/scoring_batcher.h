@@ -17,7 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "model/compiled_model.h"
-#include "model/f32_prefilter.h"
+#include "model/kernels/kernels.h"
 #include "model/kernels/matrix.h"
 
 namespace recd::recommend {
@@ -31,7 +31,7 @@ struct PrefilterCounts {
 
 // How a float32 model is scanned: through `index` when it is set, counting into `counts`.
 struct PrefilterUse {
-  const model::F32Prefilter* index = nullptr;
+  const kernels::F32Prefilter* index = nullptr;
   PrefilterCounts* counts = nullptr;
 };
 

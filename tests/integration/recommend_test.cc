@@ -535,53 +535,62 @@ TEST_F(RecommendTest, PathImportIsOffWithoutModelRoot) {
   EXPECT_EQ(r.status, 403) << r.body;
 }
 
-// A premium tenant's float32 model is scanned through its int8 prefilter; a standard tenant
-// with the same model and the same history is scanned in float32. The answers must be the
-// same bytes, and the exact double-precision order.
+// Float32 models from f32_prefilter_min_rows rows are imported with an int8 copy and scanned
+// through it, on every tier. "basic" imports its model while the threshold is above its size
+// (no copy: the full float32 scan), "gold" and "silver" after a restart that lowered it. All
+// three must answer the same bytes, in the exact double-precision order.
 class PrefilterTest : public RecommendTest {
  protected:
-  void SetUp() override { StartWithConfig("f32_prefilter_min_rows = 1000\n"); }
+  void SetUp() override { StartWithConfig("f32_prefilter_min_rows = 100000\n"); }
 };
 
-TEST_F(PrefilterTest, PremiumAnswersThroughThePrefilterEqualTheFullScan) {
-  Keys gold = Onboard("gold", "premium");
-  Keys basic = Onboard("basic");
+TEST_F(PrefilterTest, AnswersThroughThePrefilterEqualTheFullScanOnEveryTier) {
   const mt::FolderSpec spec = Spec(9, 5000, 32);
-  for (const char* tenant : {"gold", "basic"}) {
-    ASSERT_EQ(Upload(tenant, "v1", spec).status, 201);
+  Keys basic = Onboard("basic");
+  ASSERT_EQ(Upload("basic", "v1", spec).status, 201);
+  mt::WriteFile(config_dir_->Sub("recd.toml"), "f32_prefilter_min_rows = 1000\n");
+  RestartDaemon();
+  Keys gold = Onboard("gold", "premium");
+  Keys silver = Onboard("silver");
+  ASSERT_EQ(Upload("gold", "v1", spec).status, 201);
+  ASSERT_EQ(Upload("silver", "v1", spec).status, 201);
+  for (const char* tenant : {"basic", "gold", "silver"}) {
     ASSERT_EQ(Activate(tenant, "v1").status, 200);
   }
-  EXPECT_GT(GaugeValue(daemon_.port(), R"(recd_models_live{measure="prefilter_bytes"})"),
-            5000.0 * 64);
   const std::vector<std::vector<uint32_t>> histories = {{10}, {10, 20, 30}, {7, 4000, 4999}};
   for (size_t u = 0; u < histories.size(); ++u) {
     const std::string user = "u" + std::to_string(u);
     std::vector<std::string> items;
     for (uint32_t r : histories[u]) items.push_back("sku-" + std::to_string(r));
-    Ingest(gold.ingest, user, items);
-    Ingest(basic.ingest, user, items);
+    for (const Keys* keys : {&basic, &gold, &silver}) Ingest(keys->ingest, user, items);
     for (int k : {1, 10, 100}) {
       const std::string body = R"({"user":")" + user + R"(","k":)" + std::to_string(k) + "}";
-      HttpResult premium = Recommend(gold.server, body);
-      HttpResult standard = Recommend(basic.server, body);
-      ASSERT_EQ(premium.status, 200) << premium.body;
-      EXPECT_EQ(Strategy(premium), "personalized");
-      EXPECT_EQ(Items(premium), ExpectedTopK(spec, histories[u], k)) << user << " k=" << k;
       // Everything from "items" up to the request id: items and scores, byte for byte.
       auto ranked = [](const std::string& b) {
         const size_t from = b.find("\"items\"");
         return b.substr(from, b.find("\"request_id\"") - from);
       };
-      EXPECT_EQ(ranked(premium.body), ranked(standard.body)) << user << " k=" << k;
+      HttpResult full = Recommend(basic.server, body);
+      ASSERT_EQ(full.status, 200) << full.body;
+      EXPECT_EQ(Strategy(full), "personalized");
+      EXPECT_EQ(Items(full), ExpectedTopK(spec, histories[u], k)) << user << " k=" << k;
+      for (const Keys* keys : {&gold, &silver}) {
+        HttpResult through = Recommend(keys->server, body);
+        ASSERT_EQ(through.status, 200) << through.body;
+        EXPECT_EQ(ranked(through.body), ranked(full.body)) << user << " k=" << k;
+      }
     }
   }
-  // Only the premium tenant's nine queries went through it; these scores are far apart.
+  // The premium and the standard tenant's nine queries each went through their copies (the
+  // standard one mapped on first use), basic's through none; these scores are far apart.
   const double proved =
       GaugeValue(daemon_.port(), R"(recd_scoring_prefilter_queries_total{result="proved"})");
   const double full =
       GaugeValue(daemon_.port(), R"(recd_scoring_prefilter_queries_total{result="full_scan"})");
-  EXPECT_EQ(proved + full, 9.0);
-  EXPECT_GE(proved, 8.0);
+  EXPECT_EQ(proved + full, 18.0);
+  EXPECT_GE(proved, 16.0);
+  EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_models_live{measure="prefilter_bytes"})"),
+            2.0 * 5000 * (64 + 4));
 }
 
 class UploadLimitTest : public RecommendTest {

@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "model/f32_prefilter.h"
 #include "model/kernels/kernels.h"
 #include "model/repository.h"
 #include "support/model_fixtures.h"
@@ -17,7 +18,9 @@ namespace {
 
 namespace mt = recd::model::testing;
 
-std::shared_ptr<const model::CompiledModel> Compile(const mt::TempDir& dir, std::string extra) {
+// `prefilter_min_rows` 1 imports a float32 model with its int8 copy.
+std::shared_ptr<const model::CompiledModel> Compile(const mt::TempDir& dir, std::string extra,
+                                                    uint32_t prefilter_min_rows = 0) {
   mt::FolderSpec spec;
   spec.rows = 3000;
   spec.dim = 40;
@@ -26,7 +29,9 @@ std::shared_ptr<const model::CompiledModel> Compile(const mt::TempDir& dir, std:
   util::ManualClock clock(0);
   auto repo = model::ModelRepository::Open(dir.Sub("repo"), &clock);
   EXPECT_TRUE(repo.ok());
-  EXPECT_TRUE((*repo)->ImportFolder(1, "v1", dir.Sub("f"), {}).ok());
+  model::ImportOptions options;
+  options.prefilter_min_rows = prefilter_min_rows;
+  EXPECT_TRUE((*repo)->ImportFolder(1, "v1", dir.Sub("f"), options).ok());
   auto m = (*repo)->Open(1, "v1", {});
   EXPECT_TRUE(m.ok()) << m.status();
   return *m;
@@ -92,17 +97,18 @@ TEST(ScoringBatcher, ConcurrentPassesEqualSingleQueriesInt8) {
 
 TEST(ScoringBatcher, Float32ThroughThePrefilterEqualsTheFullScanAlone) {
   mt::TempDir dir;
-  auto m = Compile(dir, "");
-  auto prefilter = model::F32Prefilter::Build(*m);
-  ASSERT_NE(prefilter, nullptr);
+  auto m = Compile(dir, "", /*prefilter_min_rows=*/1);
+  const std::optional<kernels::F32Prefilter> prefilter = model::PrefilterOf(*m);
+  ASSERT_TRUE(prefilter.has_value());
   PrefilterCounts counts;
-  CheckConcurrentPassesMatchSingleQueries(*m, 1, {prefilter.get(), &counts});
-  CheckConcurrentPassesMatchSingleQueries(*m, 2, {prefilter.get(), &counts});
+  CheckConcurrentPassesMatchSingleQueries(*m, 1, {&*prefilter, &counts});
+  CheckConcurrentPassesMatchSingleQueries(*m, 2, {&*prefilter, &counts});
   EXPECT_EQ(counts.proved.load() + counts.full_scan.load(), 2u * 8 * 60);
   EXPECT_GT(counts.proved.load(), 0u);
-  // An int8 model scores its own copy: no prefilter is built for it.
-  mt::TempDir int8_dir;
-  EXPECT_EQ(model::F32Prefilter::Build(*Compile(int8_dir, R"("precision":"int8")")), nullptr);
+  // Below the threshold the file has no copy; an int8 model scores its own copy instead.
+  mt::TempDir plain_dir, int8_dir;
+  EXPECT_FALSE(model::PrefilterOf(*Compile(plain_dir, "", 3001)).has_value());
+  EXPECT_FALSE(model::PrefilterOf(*Compile(int8_dir, R"("precision":"int8")", 1)).has_value());
 }
 
 TEST(ScoringBatcher, SeveralPassesAtOnceNeverShareAJob) {

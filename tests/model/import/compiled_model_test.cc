@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/compiler.h"
+#include "model/kernels/kernels.h"
 #include "support/model_fixtures.h"
 
 namespace recd::model {
@@ -29,13 +30,12 @@ struct Built {
 absl::StatusOr<uint64_t> Compile(const TempDir& dir, const std::string& manifest,
                                  const std::vector<std::string>& ids,
                                  const std::string& embeddings_file, const std::string& embeddings,
-                                 uint64_t seed = 7) {
+                                 uint64_t seed = 7, ImportOptions options = {}) {
   const std::string folder = dir.Sub("folder");
   MakeDirs(folder);
   WriteFile(folder + "/manifest.json", manifest);
   WriteFile(folder + "/items.txt", ItemsText(ids));
   WriteFile(folder + "/" + embeddings_file, embeddings);
-  ImportOptions options;
   options.hash_seed = seed;
   return CompileModelFolder(folder, dir.Sub("model.recdm"), options, 1763884800123);
 }
@@ -45,6 +45,8 @@ std::shared_ptr<const CompiledModel> MustMap(const std::string& path, MapOptions
   EXPECT_TRUE(m.ok()) << m.status();
   return m.ok() ? *m : nullptr;
 }
+
+uint64_t AlignUpTo64(uint64_t v) { return (v + 63) / 64 * 64; }
 
 bool Aligned64(const void* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; }
 
@@ -215,6 +217,50 @@ TEST(CompiledModel, StoresAnInt8CopyWithPerRowScales) {
   }
   // The float32 matrix is kept alongside.
   EXPECT_EQ(m->Row(2)[5], values[2 * dim + 5]);
+}
+
+// A float32 model of at least prefilter_min_rows rows carries the kernels' own quantisation
+// of every row, as the prefilter of its exact scan, unless that would pass max_model_bytes.
+TEST(CompiledModel, Float32ModelsFromTheThresholdCarryAnInt8Prefilter) {
+  const uint32_t rows = 50, dim = 20;
+  auto values = RandomMatrix(rows, dim, 17);
+  auto compile = [&](const TempDir& dir, uint32_t min_rows, uint64_t max_bytes) {
+    ImportOptions options;
+    options.prefilter_min_rows = min_rows;
+    options.max_model_bytes = max_bytes;
+    return Compile(dir, ManifestJson("item_embeddings", "dot", dim, "e.npy"), MakeIds(rows),
+                   "e.npy", NpyBytes("<f4", false, {rows, dim}, F32Bytes(values)), 7, options);
+  };
+  TempDir with_copy, below, never, too_big;
+  auto big = compile(with_copy, rows, kDefaultMaxModelBytes);
+  auto small = compile(below, rows + 1, kDefaultMaxModelBytes);
+  ASSERT_TRUE(big.ok() && small.ok());
+  // Two more table entries, the scales, and 64-byte rows.
+  EXPECT_EQ(*big, *small + 2 * format::kSectionEntrySize + AlignUpTo64(rows * 4) + rows * 64);
+  ASSERT_TRUE(compile(never, 0, kDefaultMaxModelBytes).ok());
+  auto limited = compile(too_big, rows, *big - 1);
+  ASSERT_TRUE(limited.ok()) << "the copy is dropped, the model still fits";
+  EXPECT_EQ(*limited, *small);
+  for (const TempDir* d : {&below, &never, &too_big}) {
+    auto m = MustMap(d->Sub("model.recdm"));
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->i8_stride(), 0u);
+    EXPECT_EQ(m->matrix_i8(), nullptr);
+  }
+  auto m = MustMap(with_copy.Sub("model.recdm"));
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->precision(), Precision::kFloat32);
+  EXPECT_EQ(m->i8_stride(), 64u);
+  ASSERT_NE(m->matrix_i8(), nullptr);
+  EXPECT_TRUE(Aligned64(m->matrix_i8()));
+  EXPECT_TRUE(m->VerifyDataChecksum().ok());
+  std::vector<int8_t> q(64);
+  for (uint32_t r = 0; r < rows; ++r) {
+    float scale = 0;
+    kernels::QuantizeRowI8(m->Row(r), dim, q.data(), &scale);
+    EXPECT_EQ(scale, m->scales_i8()[r]) << r;
+    EXPECT_EQ(std::memcmp(q.data(), m->matrix_i8() + r * 64, 64), 0) << r;
+  }
 }
 
 TEST(CompiledModel, StoresTheIalsGramMatrixAccumulatedInFloat64) {
