@@ -2,6 +2,7 @@
 // SIGHUP reloads tiers and limits from the config file.
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -10,8 +11,8 @@
 #include "app/config.h"
 #include "app/daemon.h"
 #include "model/model_folder.h"
-#include "util/strings.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace {
 
@@ -26,9 +27,12 @@ constexpr char kUsage[] =
     "      Environment: RECD_ADMIN_TOKEN sets the admin token; RECD_SIMD_LEVEL forces\n"
     "      scalar|avx2|avx512 scoring kernels.\n"
     "      Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads tiers and limits.\n"
-    "  recd model check FOLDER [--max-model-bytes N]\n"
+    "  recd model check FOLDER [--max-model-bytes N] [--prefilter-min-rows N]\n"
     "      Validate a model folder offline with the same code and messages as an upload;\n"
     "      exit 0 and a summary when the daemon would accept it, else exit 1 and the problem.\n"
+    "      The limits default to the daemon's (256 MiB; a float32 model of 10000 rows or\n"
+    "      more gets an int8 prefilter copy); pass the deployment's tier max_model_bytes and\n"
+    "      f32_prefilter_min_rows to size the file as its upload would.\n"
     "  recd --version\n"
     "  recd --help\n";
 
@@ -117,6 +121,12 @@ int ModelCheck(const std::vector<std::string>& args) {
         return Fail("--max-model-bytes needs a positive integer");
       }
       options.max_model_bytes = static_cast<uint64_t>(n);
+    } else if (args[i] == "--prefilter-min-rows" && i + 1 < args.size()) {
+      int64_t n = 0;
+      if (!recd::util::ParseInt(args[++i], &n) || n < 0 || n > UINT32_MAX) {
+        return Fail("--prefilter-min-rows needs an integer from 0 to 4294967295");
+      }
+      options.prefilter_min_rows = static_cast<uint32_t>(n);
     } else if (folder.empty() && args[i].rfind("--", 0) != 0) {
       folder = args[i];
     } else {
@@ -131,11 +141,12 @@ int ModelCheck(const std::vector<std::string>& args) {
                  std::string(st.message()).c_str());
     return 1;
   }
-  std::printf("ok: %s %s %s, dim %u, %u items, %llu bytes compiled\n",
+  std::printf("ok: %s %s %s, dim %u, %u items, %llu bytes compiled%s\n",
               std::string(recd::model::KindName(result.kind)).c_str(),
               std::string(recd::model::MetricName(result.metric)).c_str(),
               std::string(recd::model::PrecisionName(result.precision)).c_str(), result.dim,
-              result.items, static_cast<unsigned long long>(result.compiled_bytes));
+              result.items, static_cast<unsigned long long>(result.compiled_bytes),
+              result.f32_prefilter_copy ? " (with the int8 prefilter copy)" : "");
   return 0;
 }
 

@@ -150,10 +150,15 @@ Layout ComputeLayout(const Summary& s, uint64_t id_bytes) {
   return layout;
 }
 
-void EncodeHeader(const Layout& layout, uint32_t flags, int64_t created_unix_ms, char* out) {
+uint32_t FormatVersionFor(const Summary& summary) {
+  return summary.precision == Precision::kFloat32 && summary.i8_stride != 0 ? 2 : 1;
+}
+
+void EncodeHeader(const Layout& layout, uint32_t version, uint32_t flags, int64_t created_unix_ms,
+                  char* out) {
   std::memset(out, 0, layout.table_end);
   std::memcpy(out, kMagic, 8);
-  Store<uint32_t>(out + 8, kFormatVersion);
+  Store<uint32_t>(out + 8, version);
   Store<uint32_t>(out + 12, flags);
   Store<uint64_t>(out + 16, layout.file_size);
   Store<int64_t>(out + 24, created_unix_ms);
@@ -199,9 +204,9 @@ absl::StatusOr<ValidatedFile> ValidateFile(const char* data, uint64_t size) {
   }
   if (std::memcmp(data, kMagic, 8) != 0) return Corrupt("bad magic (not a compiled recd model)");
   const uint32_t version = Load<uint32_t>(data + 8);
-  if (version != kFormatVersion) {
+  if (version < kOldestFormatVersion || version > kFormatVersion) {
     return Corrupt(util::StrCat("format version ", version, " is not supported (this recd reads ",
-                                kFormatVersion, ")"));
+                                kOldestFormatVersion, " to ", kFormatVersion, ")"));
   }
   const uint32_t count = Load<uint32_t>(data + 32);
   if (count < 1 || count > kMaxSections) {
@@ -273,6 +278,10 @@ absl::StatusOr<ValidatedFile> ValidateFile(const char* data, uint64_t size) {
   f.event_weights = sp + kSummaryFixedSize;
   if (absl::Status st = CheckSummary(s, f.event_weights); !st.ok()) return st;
   if (Load<uint32_t>(sp + 60) != 0) return Corrupt("summary: reserved bytes are not zero");
+  if (version < FormatVersionFor(s)) {
+    return Corrupt(
+        util::StrCat("format version ", version, " cannot carry a float32 model's int8 copy"));
+  }
 
   const bool int8 = s.i8_stride != 0;
   const bool gram = s.kind == ModelKind::kIals;

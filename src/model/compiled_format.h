@@ -23,7 +23,10 @@ static_assert(std::endian::native == std::endian::little,
               "the compiled model format is little-endian and mapped in place");
 
 inline constexpr char kMagic[8] = {'R', 'E', 'C', 'D', 'M', 'D', 'L', '1'};
-inline constexpr uint32_t kFormatVersion = 1;
+// Version 2 added a float32 model's int8 copy (the prefilter of its exact scan); every other
+// file is still written as version 1, so a recd that reads only version 1 keeps reading it.
+inline constexpr uint32_t kFormatVersion = 2;  // the newest this recd reads and writes
+inline constexpr uint32_t kOldestFormatVersion = 1;
 inline constexpr uint64_t kAlign = 64;
 inline constexpr uint64_t kHeaderSize = 64;
 inline constexpr uint64_t kHeaderCrcOffset = 60;
@@ -107,8 +110,13 @@ inline void Store(char* p, T v) {
   std::memcpy(p, &v, sizeof(T));
 }
 
+// The version a file with this summary is written as: 2 for a float32 model with an int8
+// copy, 1 otherwise. A reader refuses a file whose version is below this.
+uint32_t FormatVersionFor(const Summary& summary);
+
 // Encodes header + section table into `out` (layout.table_end bytes), checksum included.
-void EncodeHeader(const Layout& layout, uint32_t flags, int64_t created_unix_ms, char* out);
+void EncodeHeader(const Layout& layout, uint32_t version, uint32_t flags, int64_t created_unix_ms,
+                  char* out);
 // Encodes the summary section (SummarySize bytes); `weights` sorted by name.
 uint64_t SummarySize(uint32_t event_weight_count);
 void EncodeSummary(const Summary& summary,

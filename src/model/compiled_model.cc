@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "model/crc32c.h"
 #include "model/file_util.h"
 #include "model/hash.h"
 #include "util/log.h"
@@ -140,6 +141,18 @@ std::optional<uint32_t> CompiledModel::FindRow(std::string_view id) const {
     i = (i + 1) & index_mask_;
   }
   return std::nullopt;
+}
+
+absl::Status CompiledModel::VerifySectionChecksum(format::SectionType type) const {
+  for (const format::Section& section : table_) {
+    if (section.type != type) continue;
+    const uint32_t crc = Crc32c(base_ + section.offset, section.length);
+    if (crc != section.crc) {
+      return absl::DataLossError(util::StrCat("model file ", path_, ": section ",
+                                              format::SectionName(type), " checksum mismatch"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CompiledModel::VerifyDataChecksum() const {

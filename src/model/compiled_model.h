@@ -86,6 +86,8 @@ class CompiledModel {
   // Recomputes every section's CRC-32C and checks the padding. Reads the whole file.
   // Errors: DataLoss naming the damaged section.
   absl::Status VerifyDataChecksum() const;
+  // The same for one section (OK if the file has none of that type); reads only it.
+  absl::Status VerifySectionChecksum(format::SectionType type) const;
 
  private:
   CompiledModel() = default;

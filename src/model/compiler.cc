@@ -161,8 +161,8 @@ uint64_t RandomHashSeed() {
 
 absl::Status WriteCompiledModel(const LoadedModel& m, const std::string& path,
                                 const CompileOptions& options) {
-  format::Layout layout =
-      format::ComputeLayout(SummaryOf(m.manifest, m.rows, m.int8_copy), m.ids.bytes.size());
+  const format::Summary summary = SummaryOf(m.manifest, m.rows, m.int8_copy);
+  format::Layout layout = format::ComputeLayout(summary, m.ids.bytes.size());
   RECD_CHECK(layout.file_size == m.compiled_bytes) << "LoadModelFolder sized the same layout";
   ScopedFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
   if (!fd.valid()) return IoError("create", path, errno);
@@ -181,7 +181,8 @@ absl::Status WriteCompiledModel(const LoadedModel& m, const std::string& path,
   if (m.int8_copy) flags |= format::kFlagInt8;
   if (m.manifest.kind == ModelKind::kIals) flags |= format::kFlagGram;
   std::vector<char> header(layout.table_end);
-  format::EncodeHeader(layout, flags, options.created_unix_ms, header.data());
+  format::EncodeHeader(layout, format::FormatVersionFor(summary), flags, options.created_unix_ms,
+                       header.data());
   // The header goes last, so a file cut short by a crash never carries a valid checksum
   // over sections that were not written.
   RECD_RETURN_IF_ERROR(PwriteAll(fd.get(), header.data(), header.size(), 0, path));

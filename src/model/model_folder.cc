@@ -118,7 +118,7 @@ absl::StatusOr<LoadedModel> LoadModelFolder(const std::string& folder,
   };
   m.int8_copy = man.precision == Precision::kInt8 ||
                 (options.prefilter_min_rows > 0 && m.rows >= options.prefilter_min_rows &&
-                 file_size(true) <= options.max_model_bytes);
+                 Int8RowsAreNarrower(man.dim) && file_size(true) <= options.max_model_bytes);
   m.compiled_bytes = file_size(m.int8_copy);
   RECD_RETURN_IF_ERROR(CheckSize(m.compiled_bytes, options.max_model_bytes, false));
 
@@ -142,6 +142,7 @@ absl::Status CheckModelFolder(const std::string& folder, const ImportOptions& op
     result->dim = m.manifest.dim;
     result->items = m.rows;
     result->compiled_bytes = m.compiled_bytes;
+    result->f32_prefilter_copy = m.manifest.precision == Precision::kFloat32 && m.int8_copy;
   }
   return absl::OkStatus();
 }

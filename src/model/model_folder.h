@@ -26,7 +26,8 @@ struct ImportOptions {
   uint64_t max_archive_bytes = 0;
   // Float32 models of at least this many rows also carry an int8 copy of their matrix, the
   // prefilter of the exact float32 scan (docs/ARCHITECTURE.md, "Float32 through an int8
-  // prefilter"), unless it would take the file above max_model_bytes. 0: never. The default
+  // prefilter"), unless it would take the file above max_model_bytes or dim is 16 or less
+  // (Int8RowsAreNarrower). 0: never. The default
   // is the daemon's (`f32_prefilter_min_rows`), so `recd model check` sizes files alike.
   uint32_t prefilter_min_rows = kDefaultPrefilterMinRows;
   // Seed of the id index hash; nullopt draws a random one per import, so that a crafted
@@ -62,6 +63,7 @@ struct CheckResult {
   uint32_t dim = 0;
   uint32_t items = 0;
   uint64_t compiled_bytes = 0;
+  bool f32_prefilter_copy = false;  // a float32 model whose file would carry an int8 copy
 };
 
 // The summary section a model with this manifest and row count compiles to; `int8_copy` adds

@@ -47,6 +47,13 @@ inline constexpr uint32_t kDefaultPrefilterMinRows = 10'000;
 inline constexpr uint32_t FloatStride(uint32_t dim) { return (dim + 15u) & ~15u; }
 inline constexpr uint32_t Int8Stride(uint32_t dim) { return (dim + 63u) & ~63u; }
 
+// Whether an int8 copy would make a float32 model's scan read fewer bytes: the int8 rows are
+// padded to 64 bytes, so up to dim 16 they are as wide as the float32 rows (and the scales
+// come on top), and the prefilter would only add work.
+inline constexpr bool Int8RowsAreNarrower(uint32_t dim) {
+  return Int8Stride(dim) < uint64_t{FloatStride(dim)} * 4;
+}
+
 // `[a-z_]{1,32}`: the event type grammar of SPEC 2.
 bool IsValidEventType(std::string_view type);
 

@@ -17,7 +17,16 @@ std::shared_ptr<const LiveModel> ModelStore::MakeLive(std::string version,
                                                      std::shared_ptr<const model::CompiledModel> m,
                                                      model::MapOptions options) const {
   std::optional<kernels::F32Prefilter> prefilter;
-  if (prefilter_min_rows_ > 0 && m->rows() >= prefilter_min_rows_) prefilter = model::PrefilterOf(*m);
+  if (prefilter_min_rows_ > 0 && m->rows() >= prefilter_min_rows_ && model::HasPrefilterCopy(*m)) {
+    absl::StatusOr<kernels::F32Prefilter> view = model::PrefilterOf(*m);
+    if (view.ok()) {
+      prefilter = *view;
+    } else {
+      // The float32 matrix still answers; only the shortcut through the copy is lost.
+      RECD_LOG(Warning) << "model " << version << ": int8 prefilter not used, scanning float32: "
+                        << view.status().message();
+    }
+  }
   auto* live = new LiveModel{std::move(version), std::move(m), options, prefilter,
                              &prefilter_counts_, ScoringBatcher()};
   // munmap of a large mapping takes milliseconds: keep it off the request that happens to

@@ -3,9 +3,10 @@
 // events ingested a moment before.
 
 #include <algorithm>
-#include <cstdio>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -593,6 +594,46 @@ TEST_F(PrefilterTest, AnswersThroughThePrefilterEqualTheFullScanOnEveryTier) {
             2.0 * 5000 * (64 + 4));
 }
 
+// Map time reads no catalogue-sized data, so a copy damaged on disk after import is found by
+// its checksum when the model goes live: the model is then served by the full float32 scan,
+// with the same answers, and the log says why.
+TEST_F(PrefilterTest, ACopyDamagedOnDiskIsNotUsedAndTheAnswersStayExact) {
+  const mt::FolderSpec spec = Spec(9, 5000, 32);
+  mt::WriteFile(config_dir_->Sub("recd.toml"), "f32_prefilter_min_rows = 1000\n");
+  RestartDaemon();
+  Keys gold = Onboard("gold", "premium");
+  ASSERT_EQ(Upload("gold", "v1", spec).status, 201);
+  ASSERT_EQ(Activate("gold", "v1").status, 200);
+  Ingest(gold.ingest, "u1", {"sku-10", "sku-20"});
+  const std::string body = R"({"user":"u1","k":10})";
+  const std::vector<std::string> want = ExpectedTopK(spec, {10, 20}, 10);
+  EXPECT_EQ(Items(Recommend(gold.server, body)), want);
+  EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_models_live{measure="prefilter_bytes"})"),
+            5000.0 * (64 + 4));
+
+  int damaged = 0;
+  RestartDaemon([&] {
+    // The int8 matrix is the file's last section: flip its last byte (row padding, which the
+    // section checksum covers like any other byte).
+    for (const auto& e : std::filesystem::recursive_directory_iterator(daemon_.data_dir())) {
+      if (e.path().extension() != ".recdm") continue;
+      std::string bytes = mt::ReadFile(e.path().string());
+      bytes.back() = static_cast<char>(bytes.back() ^ 1);
+      mt::WriteFile(e.path().string(), bytes);
+      ++damaged;
+    }
+  });
+  ASSERT_EQ(damaged, 1);
+  HttpResult r = Recommend(gold.server, body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Items(r), want);
+  EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_models_live{measure="prefilter_bytes"})"), 0.0);
+  EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_scoring_prefilter_queries_total{result="proved"})"),
+            0.0);
+  EXPECT_NE(daemon_.Log().find("section matrix_i8 checksum mismatch"), std::string::npos)
+      << daemon_.Log();
+}
+
 class UploadLimitTest : public RecommendTest {
  protected:
   void SetUp() override { StartWithConfig("max_concurrent_uploads = 1\n"); }
@@ -636,6 +677,13 @@ TEST(ModelCheckCommand, AcceptsGoodFoldersAndNamesTheProblemOfBadOnes) {
   std::string out;
   EXPECT_EQ(run(dir.Sub("good"), &out), 0) << out;
   EXPECT_NE(out.find("ok: item_embeddings dot float32, dim 24, 200 items"), std::string::npos) << out;
+  EXPECT_EQ(out.find("prefilter"), std::string::npos) << "200 items are below the default";
+  out.clear();
+  EXPECT_EQ(run(dir.Sub("good") + " --prefilter-min-rows 200", &out), 0) << out;
+  EXPECT_NE(out.find("(with the int8 prefilter copy)"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(run(dir.Sub("good") + " --prefilter-min-rows -1", &out), 2) << "a usage error";
+  EXPECT_NE(out.find("--prefilter-min-rows needs an integer"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(run(dir.Sub("bad"), &out), 1) << out;
   EXPECT_NE(out.find("items.txt"), std::string::npos) << out;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -115,9 +116,11 @@ class DaemonTest : public ::testing::Test {
     ASSERT_TRUE(daemon_.Start(args)) << daemon_.Log();
     client_ = std::make_unique<HttpClient>(daemon_.port());
   }
-  void RestartDaemon() {
+  // `while_stopped` runs between the stop and the start (to change files on disk).
+  void RestartDaemon(const std::function<void()>& while_stopped = {}) {
     client_.reset();
     ASSERT_EQ(daemon_.Stop(), 0) << daemon_.Log();
+    if (while_stopped) while_stopped();
     StartDaemon(args_);
   }
 

@@ -98,8 +98,8 @@ TEST(ScoringBatcher, ConcurrentPassesEqualSingleQueriesInt8) {
 TEST(ScoringBatcher, Float32ThroughThePrefilterEqualsTheFullScanAlone) {
   mt::TempDir dir;
   auto m = Compile(dir, "", /*prefilter_min_rows=*/1);
-  const std::optional<kernels::F32Prefilter> prefilter = model::PrefilterOf(*m);
-  ASSERT_TRUE(prefilter.has_value());
+  const absl::StatusOr<kernels::F32Prefilter> prefilter = model::PrefilterOf(*m);
+  ASSERT_TRUE(prefilter.ok()) << prefilter.status();
   PrefilterCounts counts;
   CheckConcurrentPassesMatchSingleQueries(*m, 1, {&*prefilter, &counts});
   CheckConcurrentPassesMatchSingleQueries(*m, 2, {&*prefilter, &counts});
@@ -107,8 +107,10 @@ TEST(ScoringBatcher, Float32ThroughThePrefilterEqualsTheFullScanAlone) {
   EXPECT_GT(counts.proved.load(), 0u);
   // Below the threshold the file has no copy; an int8 model scores its own copy instead.
   mt::TempDir plain_dir, int8_dir;
-  EXPECT_FALSE(model::PrefilterOf(*Compile(plain_dir, "", 3001)).has_value());
-  EXPECT_FALSE(model::PrefilterOf(*Compile(int8_dir, R"("precision":"int8")", 1)).has_value());
+  EXPECT_FALSE(model::HasPrefilterCopy(*Compile(plain_dir, "", 3001)));
+  auto int8 = Compile(int8_dir, R"("precision":"int8")", 1);
+  EXPECT_FALSE(model::HasPrefilterCopy(*int8));
+  EXPECT_EQ(model::PrefilterOf(*int8).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ScoringBatcher, SeveralPassesAtOnceNeverShareAJob) {

@@ -95,8 +95,8 @@ enum class PrefilterOutcome : uint8_t { kSkipped, kProved, kFullScan };
 // candidates (4k, at least 64, at most 4096). 0 when k is 0.
 uint32_t PrefilterCandidates(uint32_t k);
 
-// TopKDotF32 through the int8 copy: the int8 scan (a quarter of the bytes) keeps the best
-// PrefilterCandidates(k) rows, their float32 scores are recomputed exactly as the full scan
+// TopKDotF32 through the int8 copy: the int8 scan (a quarter of the bytes at dim 64) keeps the
+// best PrefilterCandidates(k) rows, their float32 scores are recomputed exactly as the full scan
 // computes them (DotF32), and a bound on the quantisation and rounding error proves that no
 // other row can reach the k-th score. When that cannot be proved (scores too close together
 // for the int8 precision, k of 4096 or more, or magnitudes outside the range where the bound

@@ -9,6 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/compiler.h"
+#include "model/crc32c.h"
+#include "model/f32_prefilter.h"
 #include "model/kernels/kernels.h"
 #include "support/model_fixtures.h"
 
@@ -246,7 +248,9 @@ TEST(CompiledModel, Float32ModelsFromTheThresholdCarryAnInt8Prefilter) {
     ASSERT_NE(m, nullptr);
     EXPECT_EQ(m->i8_stride(), 0u);
     EXPECT_EQ(m->matrix_i8(), nullptr);
+    EXPECT_EQ(ReadFile(d->Sub("model.recdm"))[8], 1) << "readable by a version-1 recd";
   }
+  EXPECT_EQ(ReadFile(with_copy.Sub("model.recdm"))[8], 2);
   auto m = MustMap(with_copy.Sub("model.recdm"));
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->precision(), Precision::kFloat32);
@@ -260,6 +264,25 @@ TEST(CompiledModel, Float32ModelsFromTheThresholdCarryAnInt8Prefilter) {
     kernels::QuantizeRowI8(m->Row(r), dim, q.data(), &scale);
     EXPECT_EQ(scale, m->scales_i8()[r]) << r;
     EXPECT_EQ(std::memcmp(q.data(), m->matrix_i8() + r * 64, 64), 0) << r;
+  }
+  auto view = PrefilterOf(*m);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->approx.data, m->matrix_i8());
+}
+
+TEST(CompiledModel, NoInt8CopyWhereItsRowsAreNoNarrower) {
+  // Up to dim 16 a float32 row is 64 bytes, as wide as the padded int8 row.
+  for (uint32_t dim : {1u, 16u, 17u}) {
+    TempDir dir;
+    ImportOptions options;
+    options.prefilter_min_rows = 1;
+    auto values = RandomMatrix(30, dim, 5);
+    ASSERT_TRUE(Compile(dir, ManifestJson("item_embeddings", "dot", dim, "e.npy"), MakeIds(30),
+                        "e.npy", NpyBytes("<f4", false, {30, dim}, F32Bytes(values)), 7, options)
+                    .ok());
+    auto m = MustMap(dir.Sub("model.recdm"));
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(HasPrefilterCopy(*m), dim > 16) << dim;
   }
 }
 
@@ -473,9 +496,134 @@ TEST_F(CompiledModelCorruption, VerifyNamesTheDamagedSection) {
 TEST_F(CompiledModelCorruption, MapRefusesOtherFileTypes) {
   EXPECT_THAT(std::string(MapBytes(std::string(200, 'x')).status().message()),
               HasSubstr("bad magic"));
-  std::string v2 = good_;
-  v2[8] = 2;
-  EXPECT_THAT(std::string(MapBytes(v2).status().message()), HasSubstr("format version 2"));
+  std::string v3 = good_;
+  v3[8] = 3;
+  EXPECT_THAT(std::string(MapBytes(v3).status().message()), HasSubstr("format version 3"));
+}
+
+// --- A float32 model's int8 copy (format version 2): files a writer could get wrong, and
+// damage that map time does not read. Resealed files carry valid checksums, so each check
+// meets exactly the inconsistency it is there for.
+
+// Recomputes every section's CRC and then the header's, as a writer would.
+std::string Resealed(std::string bytes) {
+  const uint32_t count = format::Load<uint32_t>(bytes.data() + 32);
+  const uint64_t table_end = format::kHeaderSize + uint64_t{count} * format::kSectionEntrySize;
+  for (uint32_t i = 0; i < count; ++i) {
+    char* e = bytes.data() + format::kHeaderSize + i * format::kSectionEntrySize;
+    const auto offset = format::Load<uint64_t>(e + 8);
+    const auto length = format::Load<uint64_t>(e + 16);
+    format::Store<uint32_t>(e + 24, Crc32c(bytes.data() + offset, length));
+  }
+  uint32_t crc = Crc32c(bytes.data(), format::kHeaderCrcOffset);
+  crc = Crc32cExtend(crc, bytes.data() + format::kHeaderSize, table_end - format::kHeaderSize);
+  format::Store<uint32_t>(bytes.data() + format::kHeaderCrcOffset, crc);
+  return bytes;
+}
+
+class PrefilterCopyCorruption : public CompiledModelCorruption {
+ protected:
+  void SetUp() override {
+    ImportOptions options;
+    options.prefilter_min_rows = 1;
+    ASSERT_TRUE(
+        Compile(copy_dir_, ManifestJson("item_embeddings", "dot", kDim, "e.npy"), MakeIds(kRows),
+                "e.npy",
+                NpyBytes("<f4", false, {kRows, kDim}, F32Bytes(RandomMatrix(kRows, kDim, 4))), 7,
+                options)
+            .ok());
+    good_ = ReadFile(copy_dir_.Sub("model.recdm"));
+    ASSERT_EQ(good_[8], 2);
+    ASSERT_EQ(Resealed(good_), good_) << "Resealed() computes what the writer does";
+    auto m = MustMap(copy_dir_.Sub("model.recdm"));
+    ASSERT_NE(m, nullptr);
+    ASSERT_TRUE(HasPrefilterCopy(*m));
+    // Where the summary and the int8 sections are, from the mapped file.
+    summary_ = static_cast<size_t>(FindSection(format::SectionType::kSummary));
+    scales_ = static_cast<size_t>(FindSection(format::SectionType::kScalesI8));
+    matrix_i8_ = static_cast<size_t>(FindSection(format::SectionType::kMatrixI8));
+  }
+
+  uint64_t FindSection(format::SectionType type) const {
+    const uint32_t count = format::Load<uint32_t>(good_.data() + 32);
+    for (uint32_t i = 0; i < count; ++i) {
+      const char* e = good_.data() + format::kHeaderSize + i * format::kSectionEntrySize;
+      if (format::Load<uint32_t>(e) == static_cast<uint32_t>(type)) {
+        return format::Load<uint64_t>(e + 8);
+      }
+    }
+    ADD_FAILURE() << "no section " << format::SectionName(type);
+    return 0;
+  }
+
+  std::string MapError(const std::string& bytes) {
+    auto m = MapBytes(bytes);
+    EXPECT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kDataLoss);
+    return std::string(m.status().message());
+  }
+
+  static constexpr uint32_t kRows = 40, kDim = 20;
+  TempDir copy_dir_;
+  size_t summary_ = 0, scales_ = 0, matrix_i8_ = 0;
+};
+
+TEST_F(PrefilterCopyCorruption, MapRefusesACopyInAVersionOneFile) {
+  std::string v1 = good_;
+  v1[8] = 1;
+  EXPECT_THAT(MapError(Resealed(v1)), HasSubstr("format version 1 cannot carry"));
+}
+
+TEST_F(PrefilterCopyCorruption, MapRefusesAWrongInt8Stride) {
+  for (uint32_t stride : {32u, 128u}) {
+    std::string bytes = good_;
+    format::Store<uint32_t>(bytes.data() + summary_ + 20, stride);
+    EXPECT_THAT(MapError(Resealed(bytes)), HasSubstr("int8 stride does not match dim")) << stride;
+  }
+}
+
+TEST_F(PrefilterCopyCorruption, MapRefusesFlagsAndSectionsThatDisagree) {
+  std::string no_flag = good_;
+  no_flag[12] = static_cast<char>(no_flag[12] & ~format::kFlagInt8);
+  EXPECT_THAT(MapError(Resealed(no_flag)), HasSubstr("header flags disagree with the summary"));
+  // Flag and summary say "no copy", the sections are still there.
+  format::Store<uint32_t>(no_flag.data() + summary_ + 20, 0);
+  EXPECT_THAT(MapError(Resealed(no_flag)), HasSubstr("section matrix_i8 is unexpected"));
+
+  // A file without a copy that claims one.
+  TempDir plain_dir;
+  ASSERT_TRUE(Compile(plain_dir, ManifestJson("item_embeddings", "dot", kDim, "e.npy"),
+                      MakeIds(kRows), "e.npy",
+                      NpyBytes("<f4", false, {kRows, kDim}, F32Bytes(RandomMatrix(kRows, kDim, 4))))
+                  .ok());
+  std::string claims = ReadFile(plain_dir.Sub("model.recdm"));
+  ASSERT_EQ(claims[8], 1);
+  claims[8] = 2;
+  claims[12] = static_cast<char>(claims[12] | format::kFlagInt8);
+  good_ = claims;  // FindSection reads good_
+  format::Store<uint32_t>(claims.data() + FindSection(format::SectionType::kSummary) + 20, 64);
+  EXPECT_THAT(MapError(Resealed(claims)), HasSubstr("is missing"));
+}
+
+TEST_F(PrefilterCopyCorruption, ThePrefilterRefusesADamagedCopyThatMapTimeDoesNotRead) {
+  // A flipped int8 byte: the file maps (O(1) checks), the copy's checksum catches it.
+  for (size_t offset : {matrix_i8_, good_.size() - 1, scales_}) {
+    auto m = MapBytes(Flipped(offset));
+    ASSERT_TRUE(m.ok()) << m.status();
+    absl::StatusOr<kernels::F32Prefilter> view = PrefilterOf(**m);
+    EXPECT_EQ(view.status().code(), absl::StatusCode::kDataLoss) << offset;
+    EXPECT_THAT(std::string(view.status().message()), HasSubstr("checksum mismatch")) << offset;
+  }
+  // Scales no compiler writes, with valid checksums: the bound would not hold.
+  for (float bad : {std::nanf(""), -0.5f, INFINITY}) {
+    std::string bytes = good_;
+    format::Store<float>(bytes.data() + scales_ + 4 * 7, bad);
+    auto m = MapBytes(Resealed(bytes));
+    ASSERT_TRUE(m.ok()) << m.status();
+    absl::StatusOr<kernels::F32Prefilter> view = PrefilterOf(**m);
+    EXPECT_EQ(view.status().code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_THAT(std::string(view.status().message()), HasSubstr("row 7 of the int8 copy"));
+  }
 }
 
 }  // namespace

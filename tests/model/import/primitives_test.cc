@@ -35,6 +35,25 @@ TEST(Crc32c, ExtendingEqualsOneShotAtEverySplit) {
   }
 }
 
+TEST(Crc32c, Sse42AndPortableAgreeAtEveryLengthAndAlignment) {
+  if (!internal::HasSse42()) GTEST_SKIP() << "this CPU has no SSE4.2";
+  EXPECT_EQ(internal::Crc32cExtendSse42(0, "123456789", 9), 0xE3069283u);
+  std::string data;
+  uint32_t x = 12345;
+  for (int i = 0; i < 600; ++i) {
+    x = x * 1103515245u + 12345u;
+    data.push_back(static_cast<char>(x >> 24));
+  }
+  for (size_t offset = 0; offset < 8; ++offset) {
+    for (size_t n = 0; offset + n <= data.size(); n += (n < 80 ? 1 : 37)) {
+      const uint32_t seed = static_cast<uint32_t>(n * 2654435761u);
+      ASSERT_EQ(internal::Crc32cExtendSse42(seed, data.data() + offset, n),
+                internal::Crc32cExtendPortable(seed, data.data() + offset, n))
+          << "offset " << offset << ", " << n << " bytes";
+    }
+  }
+}
+
 TEST(Hash64, IsStableAcrossBuildsAndDependsOnSeed) {
   // Stored in files: these values must never change. Golden values from an independent
   // MurmurHash64A implementation.
