@@ -1,9 +1,11 @@
 #include "app/config.h"
 
+#include <toml++/toml.h>
+
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "util/strings.h"
 
@@ -194,7 +196,15 @@ absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view 
   RECD_RETURN_IF_ERROR(r.Int("idle_timeout_ms", &c.idle_timeout_ms, 100, 3'600'000));
   RECD_RETURN_IF_ERROR(r.Int("max_connections", &c.max_connections, 1, 1'000'000));
   RECD_RETURN_IF_ERROR(r.Int("shutdown_grace_s", &c.shutdown_grace_s, 0, 3600));
-  RECD_RETURN_IF_ERROR(r.Int("max_future_skew_s", &c.max_future_skew_s, 0, 86400 * 365));
+  // SPEC 7.2 names it max_future_skew (seconds); max_future_skew_s is its earlier name.
+  int64_t skew = -1;
+  int64_t skew_s = -1;
+  RECD_RETURN_IF_ERROR(r.Int("max_future_skew", &skew, 0, 86400 * 365));
+  RECD_RETURN_IF_ERROR(r.Int("max_future_skew_s", &skew_s, 0, 86400 * 365));
+  if (skew >= 0 && skew_s >= 0) {
+    return KeyError("max_future_skew_s", "is the old name of max_future_skew: set only one");
+  }
+  if (skew >= 0 || skew_s >= 0) c.max_future_skew_s = std::max(skew, skew_s);
   RECD_RETURN_IF_ERROR(r.Int("max_purge_days", &c.max_purge_days, 1, 365));
   RECD_RETURN_IF_ERROR(r.Bool("metrics_require_admin", &c.metrics_require_admin));
   RECD_RETURN_IF_ERROR(r.Int("max_tenant_labels", &c.max_tenant_labels, 0, 100'000));

@@ -240,9 +240,9 @@ absl::Status TenantRegistry::RevokeKey(std::string_view id, std::string_view key
   absl::MutexLock lock(&admin_mu_);
   auto current = Snapshot();
   auto it = current->by_id.find(util::ToAbsl(id));
-  if (it == current->by_id.end()) {
-    return absl::NotFoundError(util::StrCat("tenant \"", id, "\" not found"));
-  }
+  // Erasure is idempotent (SPEC 7.3): no tenant, no key, nothing to do (an offboarded
+  // tenant's keys went with it).
+  if (it == current->by_id.end()) return absl::OkStatus();
   auto key = current->keys_by_id.find(util::ToAbsl(key_id));
   if (key == current->keys_by_id.end() || key->second.iid != it->second->iid) {
     return absl::OkStatus();  // Revocation is idempotent; another tenant's key is not ours.

@@ -30,8 +30,13 @@ Response ErrorResponse(const absl::Status& status) {
   w.BeginObject().Key("error").BeginObject().Key("code").String(code).Key("message").String(
       util::ToStd(status.message()));
   auto retry_ms = RetryAfterMsOf(status);
-  if (r.status == 429 && retry_ms) w.Key("retry_after_ms").Int(*retry_ms);
-  w.EndObject().EndObject();
+  const bool retry_in_body = r.status == 429 && retry_ms.has_value();
+  if (retry_in_body) w.Key("retry_after_ms").Int(*retry_ms);
+  w.EndObject();
+  // SPEC 7.6 says "retry_after_ms in the body" without a place: it is in the error object,
+  // beside the code, and at the top level, where a client that reads only that finds it.
+  if (retry_in_body) w.Key("retry_after_ms").Int(*retry_ms);
+  w.EndObject();
   if (r.status == 429) {
     int64_t ms = retry_ms.value_or(1000);
     r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)));

@@ -140,11 +140,13 @@ Response PostEvents(const ApiServices& s, Request& req, const CallContext& ctx) 
       s.collector->EndIdempotent(tid, *idem);
       if (!st.ok()) return ErrorResponse(st);
       r = JsonResponse(200, std::move(answer));
+      r.ingested = {billed.events_accepted, billed.events_rejected};
     }
   } else {
     st = s.collector->Append(tid, &events, sync, nullptr, &billed);
     if (!st.ok()) return ErrorResponse(st);
     r = JsonResponse(200, std::move(answer));
+    r.ingested = {billed.events_accepted, billed.events_rejected};
   }
   if (auto origin = req.Header("origin")) {
     r.headers.emplace_back("Access-Control-Allow-Origin", std::string(*origin));
@@ -168,8 +170,13 @@ Response UserEvents(const ApiServices& s, Request& req, const CallContext& ctx) 
   const std::string& user = req.params[0];
   absl::Status st = CheckId("user", user);
   if (!st.ok()) return ErrorResponse(st);
-  auto limit = IntParam(req, "limit", 1, std::min(kMaxListLimit, ctx.quotas.max_k), 50);
+  // Like k: 1 to 1,000 and within max_k (SPEC 7.4), 50 or max_k when the client names none.
+  auto limit = IntParam(req, "limit", 1, kMaxListLimit, std::min<int64_t>(50, ctx.quotas.max_k));
   if (!limit.ok()) return ErrorResponse(limit.status());
+  if (*limit > ctx.quotas.max_k) {
+    return ErrorResponse(absl::InvalidArgumentError(
+        util::StrCat("\"limit\" exceeds this tenant's max_k of ", ctx.quotas.max_k)));
+  }
   auto events = s.collector->UserEvents(ctx.principal.tenant->iid, user, *limit);
   if (!events.ok()) return ErrorResponse(events.status());
   std::string out;

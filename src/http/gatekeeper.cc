@@ -81,6 +81,11 @@ TieredGatekeeper::TieredGatekeeper(Deps deps)
       "recd_tenant_rejections_total",
       "Tenant requests refused by the scheduler, by reason (rate_limited, overloaded, deadline)",
       {"tenant", "tier", "reason"});
+  events_ = deps_.metrics->AddCounter(
+      "recd_events_ingested_total",
+      "Events in answered POST /v1/events batches, by tenant, tier and result (accepted: "
+      "stored; rejected: named in the answer's \"rejected\")",
+      {"tenant", "tier", "result"});
 }
 
 void TieredGatekeeper::SetLabelledTenants(absl::flat_hash_set<TenantIid> iids) {
@@ -175,13 +180,19 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   return ticket;
 }
 
-void TieredGatekeeper::Complete(const Ticket& ticket, int status,
-                                const metering::UsageDelta& usage, std::string_view reason) {
+void TieredGatekeeper::Complete(const Ticket& ticket, int status, const metering::UsageDelta& usage,
+                                const IngestedCounts& ingested, std::string_view reason) {
   const control::Tenant* tenant = ticket.ctx.principal.tenant.get();
   if (tenant == nullptr) return;  // admin and ops routes are not billed
   const bool refused = status == 429 || status == 503;
   if (refused && reason.empty()) reason = status == 429 ? "rate_limited" : "overloaded";
   Count(*tenant, status, refused ? reason : std::string_view());
+  if (ingested.accepted + ingested.rejected > 0) {
+    const std::string_view label = LabelOf(*tenant);
+    const std::string_view tier = kTierLabels[static_cast<int>(tenant->tier)];
+    if (ingested.accepted > 0) events_->Get({label, tier, "accepted"})->Inc(ingested.accepted);
+    if (ingested.rejected > 0) events_->Get({label, tier, "rejected"})->Inc(ingested.rejected);
+  }
   if (deps_.usage == nullptr) return;
   if (refused) {
     metering::UsageDelta d;

@@ -34,10 +34,12 @@ class Gatekeeper {
   virtual ~Gatekeeper() = default;
   virtual absl::StatusOr<Ticket> Admit(const Route& route, const Request& request) = 0;
   // Told once per admitted request when its answer has been sent (server's I/O thread):
-  // bills `usage` for a 2xx answer, a refusal for 429/503. `reason` says why the server
-  // refused it after admission ("deadline", "overloaded"); empty otherwise.
+  // bills `usage` for a 2xx answer, a refusal for 429/503, and counts `ingested` events.
+  // `reason` says why the server refused it after admission ("deadline", "overloaded");
+  // empty otherwise.
   virtual void Complete(const Ticket& /*ticket*/, int /*status*/,
-                        const metering::UsageDelta& /*usage*/, std::string_view /*reason*/) {}
+                        const metering::UsageDelta& /*usage*/, const IngestedCounts& /*ingested*/,
+                        std::string_view /*reason*/) {}
 };
 
 // Issue-5 admission (SPEC 7.4 order, 7.6): after credentials, the tenant's request or events
@@ -59,7 +61,7 @@ class TieredGatekeeper final : public Gatekeeper {
 
   absl::StatusOr<Ticket> Admit(const Route& route, const Request& request) override;
   void Complete(const Ticket& ticket, int status, const metering::UsageDelta& usage,
-                std::string_view reason) override;
+                const IngestedCounts& ingested, std::string_view reason) override;
 
   // The standard tenants that get their own metrics label; set at start and on SIGHUP only
   // (SPEC 7.6). Premium and enterprise tenants are always labelled; the rest are "_other".
@@ -74,6 +76,7 @@ class TieredGatekeeper final : public Gatekeeper {
   Deps deps_;
   metering::CounterFamily* requests_;
   metering::CounterFamily* rejections_;
+  metering::CounterFamily* events_;
   mutable absl::Mutex labels_mu_;
   std::shared_ptr<const absl::flat_hash_set<TenantIid>> labelled_ ABSL_GUARDED_BY(labels_mu_);
 };

@@ -28,6 +28,10 @@ absl::StatusOr<uint32_t> CheckK(int64_t k, const sched::Quotas& quotas) {
   return static_cast<uint32_t>(k);
 }
 
+// The k of a request that names none: 10, or the tenant's max_k when that is lower (the
+// client asked for no number, so nothing is clamped).
+int64_t DefaultK(const sched::Quotas& quotas) { return std::min<int64_t>(10, quotas.max_k); }
+
 absl::Status AddIds(std::string_view field, std::string_view id, size_t max,
                     std::vector<std::string>* out) {
   if (out->size() >= max) {
@@ -41,7 +45,7 @@ absl::Status AddIds(std::string_view field, std::string_view id, size_t max,
 
 struct RecommendParams {
   std::string user;
-  int64_t k = 10;
+  std::optional<int64_t> k;  // DefaultK when absent
   std::vector<std::string> exclude;
   bool exclude_seen = true;
   std::vector<std::string> context_items;
@@ -52,7 +56,9 @@ absl::StatusOr<RecommendParams> ParseQueryParams(const Request& req) {
   auto user = req.Query("user");
   if (!user) return absl::InvalidArgumentError("query parameter \"user\" is required");
   p.user = std::string(*user);
-  RECD_ASSIGN_OR_RETURN(p.k, IntParam(req, "k", 1, kMaxK, 10));
+  if (req.Query("k")) {
+    RECD_ASSIGN_OR_RETURN(p.k, IntParam(req, "k", 1, kMaxK, 10));
+  }
   for (std::string_view id : req.QueryAll("exclude")) {
     RECD_RETURN_IF_ERROR(AddIds("exclude", id, kMaxExclude, &p.exclude));
   }
@@ -130,7 +136,7 @@ Response Recommend(const ApiServices& s, Request& req, const CallContext& ctx) {
   if (!params.ok()) return ErrorResponse(params.status());
   absl::Status st = CheckId("\"user\"", params->user);
   if (!st.ok()) return ErrorResponse(st);
-  auto k = CheckK(params->k, ctx.quotas);
+  auto k = CheckK(params->k.value_or(DefaultK(ctx.quotas)), ctx.quotas);
   if (!k.ok()) return ErrorResponse(k.status());
 
   recommend::RecommendQuery q;
@@ -155,7 +161,7 @@ Response Similar(const ApiServices& s, Request& req, const CallContext& ctx) {
   const control::Tenant& tenant = *ctx.principal.tenant;
   absl::Status st = CheckId("item", req.params[0]);
   if (!st.ok()) return ErrorResponse(st);
-  auto k_param = IntParam(req, "k", 1, kMaxK, 10);
+  auto k_param = IntParam(req, "k", 1, kMaxK, DefaultK(ctx.quotas));
   if (!k_param.ok()) return ErrorResponse(k_param.status());
   auto k = CheckK(*k_param, ctx.quotas);
   if (!k.ok()) return ErrorResponse(k.status());

@@ -41,6 +41,13 @@ struct Request {
 // and returns true while more follows, false after the last piece (which may be empty).
 using BodyStream = std::function<absl::StatusOr<bool>(std::string* chunk)>;
 
+// The events a POST /v1/events answer stored and refused, for recd_events_ingested_total.
+// Billing takes them from the events' own batch (exact across crashes), not from here.
+struct IngestedCounts {
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -49,6 +56,7 @@ struct Response {
   BodyStream stream;  // when set, sent chunked instead of `body`
   bool close = false;  // close the connection after this answer
   metering::UsageDelta usage;  // billed to the caller's tenant when the answer is sent
+  IngestedCounts ingested;     // counted in /metrics when the answer is sent
 };
 
 // Splits "/a/b%2Fc" into {"a", "b/c"} (split first, then decode each segment once).

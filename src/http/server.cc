@@ -56,9 +56,10 @@ bool IsValidRequestId(std::string_view id) {
   return true;
 }
 
-std::string_view MediaType(std::string_view content_type) {
+// The media type of a Content-Type, lowercased (media types are case-insensitive, RFC 9110).
+std::string MediaType(std::string_view content_type) {
   size_t semi = content_type.find(';');
-  return util::StripWhitespace(content_type.substr(0, semi));
+  return util::ToLower(util::StripWhitespace(content_type.substr(0, semi)));
 }
 
 int64_t MonoNs() { return util::SystemClock::Get().MonotonicNs(); }
@@ -246,10 +247,16 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     route_ = match.route;
     req_.params = std::move(match.params);
+    // A malformed query is a 400, which SPEC 7.4 puts after credentials, scope and rate: the
+    // request is admitted without its query (a `?key=` in it cannot count) and then refused.
+    absl::Status query_status;
     if (qpos != std::string_view::npos) {
       auto query = ParseQuery(target.substr(qpos + 1));
-      if (!query.ok()) return Refuse(query.status());
-      req_.query = std::move(*query);
+      if (query.ok()) {
+        req_.query = std::move(*query);
+      } else {
+        query_status = query.status();
+      }
     }
 
     auto ticket = server_->gatekeeper_->Admit(*route_, req_);
@@ -270,12 +277,15 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                                                " bytes exceeds the limit of ", limit)));
     }
     if (file_body) {
-      std::string_view media = MediaType(req_.Header("content-type").value_or(""));
+      const std::string media = MediaType(req_.Header("content-type").value_or(""));
       if (media != "application/x-tar" && media != "application/gzip" &&
           media != "application/json") {
         return Refuse(UnsupportedMediaTypeError(
             "model uploads take application/x-tar, application/gzip or application/json"));
       }
+    }
+    if (!query_status.ok()) return Refuse(query_status);
+    if (file_body) {
       // Each staged upload holds a file in the data dir and a control thread: cap them.
       if (server_->active_uploads_.fetch_add(1) >= server_->options_.max_concurrent_uploads) {
         server_->active_uploads_.fetch_sub(1);
@@ -500,15 +510,18 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     has_completion_ = true;
     completion_status_ = r.status;
     completion_usage_ = r.usage;
+    completion_ingested_ = r.ingested;
   }
 
   void EndRequest() {
     if (has_completion_) {
       has_completion_ = false;
-      server_->gatekeeper_->Complete(ticket_, completion_status_, completion_usage_, refusal_);
+      server_->gatekeeper_->Complete(ticket_, completion_status_, completion_usage_,
+                                     completion_ingested_, refusal_);
     }
     refusal_ = {};
     completion_usage_ = {};
+    completion_ingested_ = {};
     ticket_ = Ticket{};  // releases in-flight accounting
     if (!req_.body_file.empty()) {
       // A handler moves the staged upload away when it keeps it; whatever is left is garbage.
@@ -596,6 +609,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   bool has_completion_ = false;
   int completion_status_ = 0;
   metering::UsageDelta completion_usage_;
+  IngestedCounts completion_ingested_;
   std::string_view refusal_;  // static strings only: "deadline", "overloaded"
 };
 

@@ -54,12 +54,9 @@ absl::Status CheckAndNormalize(LoadedModel* m, std::string_view file) {
       }
       sum_sq += double{row[c]} * double{row[c]};
     }
-    if (m->manifest.metric != Metric::kCosine) continue;
-    if (sum_sq == 0) {
-      return absl::InvalidArgumentError(
-          util::StrCat(file, ": row ", r, " (item ", json_internal::Quote(m->ids.Id(r)),
-                       ") is all zeros; metric \"cosine\" cannot normalise it"));
-    }
+    // An all-zero row (an item without a vector) has no direction: it stays zero and scores 0,
+    // as numpy/sklearn normalisers leave it.
+    if (m->manifest.metric != Metric::kCosine || sum_sq == 0) continue;
     const double inv = 1.0 / std::sqrt(sum_sq);
     for (uint32_t c = 0; c < dim; ++c) row[c] = static_cast<float>(double{row[c]} * inv);
   }

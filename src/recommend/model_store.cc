@@ -181,7 +181,10 @@ absl::Status ModelStore::ApplyMemoryPolicy(std::string_view tenant_id) {
 
 absl::Status ModelStore::Remove(std::string_view tenant_id, std::string_view version) {
   absl::MutexLock write(&write_mu_);
-  RECD_ASSIGN_OR_RETURN(std::shared_ptr<const control::Tenant> tenant, registry_->Get(tenant_id));
+  absl::StatusOr<std::shared_ptr<const control::Tenant>> found = registry_->Get(tenant_id);
+  // Erasure is idempotent (SPEC 7.3): an unknown (or offboarded) tenant has no versions.
+  if (absl::IsNotFound(found.status())) return absl::OkStatus();
+  RECD_ASSIGN_OR_RETURN(std::shared_ptr<const control::Tenant> tenant, std::move(found));
   if (tenant->active_model == version) {
     return absl::FailedPreconditionError(util::StrCat(
         "model version ", version, " is active; activate another version before deleting it"));

@@ -107,7 +107,13 @@ absl::StatusOr<Recommendation> Recommender::Similar(const control::Tenant& tenan
   if (live) {
     out.model_version = live->version;
     const model::CompiledModel& m = *live->model;
-    if (auto row = m.FindRow(item)) {
+    // An item whose row is all zeros (no vector) has no neighbours: like u = 0 (SPEC 7.1),
+    // it falls back to popular.
+    std::optional<uint32_t> row = m.FindRow(item);
+    if (row && std::all_of(m.Row(*row), m.Row(*row) + m.dim(), [](float v) { return v == 0; })) {
+      row.reset();
+    }
+    if (row) {
       Scratch& s = ThreadScratch();
       const float* y = m.Row(*row);
       s.query.assign(y, y + m.stride());

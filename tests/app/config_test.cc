@@ -19,6 +19,19 @@ TEST(Config, EmptyConfigIsTheEmbeddedDefault) {
   EXPECT_EQ(c->data_dir, "./data");
   EXPECT_EQ(c->tiers.Get(Tier::kPremium).quotas.recommendations_per_s, 1000);
   EXPECT_EQ(c->f32_prefilter_min_rows, 10'000);
+  EXPECT_EQ(c->max_future_skew_s, 300);
+}
+
+TEST(Config, MaxFutureSkewTakesTheSpecNameAndItsOldOne) {
+  auto spec_name = ParseConfig("max_future_skew = 60", "t.toml");
+  ASSERT_TRUE(spec_name.ok()) << spec_name.status();
+  EXPECT_EQ(spec_name->max_future_skew_s, 60);
+  auto old_name = ParseConfig("max_future_skew_s = 0", "t.toml");
+  ASSERT_TRUE(old_name.ok()) << old_name.status();
+  EXPECT_EQ(old_name->max_future_skew_s, 0);
+  auto both = ParseConfig("max_future_skew = 60\nmax_future_skew_s = 60", "t.toml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(std::string(both.status().message()).find("set only one"), std::string::npos);
 }
 
 TEST(Config, TiersAndLimitsAreRead) {

@@ -111,9 +111,16 @@ TEST_F(ControlPlane, KeysRotateAndRevoke) {
 
 TEST_F(ControlPlane, OffboardingIsIdempotent) {
   Onboard("acme");
+  const std::string key_id =
+      Str(Json(AdminCall("GET", "/v1/admin/tenants/acme/keys").body)["keys"].at(0)["key_id"]);
   EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme").status, 204);
   EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme").status, 404);
   EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme").status, 204);
+  // Every DELETE is 204 when nothing exists, the tenant included (SPEC 7.3).
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme/keys/" + key_id).status, 204);
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme/models/v1").status, 204);
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/never/models/v1").status, 204);
+  EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/never/models/-v1").status, 400);
   // The id is free again; the new tenant is a new one.
   EXPECT_EQ(AdminCall("POST", "/v1/admin/tenants", R"({"id":"acme"})").status, 201);
 }
@@ -140,21 +147,28 @@ TEST_F(ControlPlane, BadRequestsGetTheirErrorAndChangeNothing) {
   const std::string big(2 << 20, 'x');
   std::vector<Case> cases = {
       {"POST", "/v1/admin/tenants", R"({"id":"x1"})", {}, 401, "unauthenticated"},
-      {"POST", "/v1/admin/tenants", R"({"id":"x1"})", Bearer("wrong-token"), 401, "unauthenticated"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1"})", Bearer("wrong-token"), 401,
+       "unauthenticated"},
       {"POST", "/v1/admin/tenants", R"({"id":"x1")", Admin(), 400, "invalid_argument"},
       {"POST", "/v1/admin/tenants", R"({"id":7})", Admin(), 400, "invalid_argument"},
-      {"POST", "/v1/admin/tenants", R"({"id":"x1","tier":"gold"})", Admin(), 400, "invalid_argument"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1","tier":"gold"})", Admin(), 400,
+       "invalid_argument"},
       {"POST", "/v1/admin/tenants", R"({"id":"X_1"})", Admin(), 400, "invalid_argument"},
       {"POST", "/v1/admin/tenants", R"({"name":"no id"})", Admin(), 400, "invalid_argument"},
       {"POST", "/v1/admin/tenants", R"({"id":"x1","extra":1})", Admin(), 400, "invalid_argument"},
       {"POST", "/v1/admin/tenants", R"({"id":"x1"} trailing)", Admin(), 400, "invalid_argument"},
       {"POST", "/v1/admin/tenants", R"({"id":"acme"})", Admin(), 409, "already_exists"},
-      {"POST", "/v1/admin/tenants", R"({"id":"x1","name":")" + big + R"("})", Admin(), 413, "too_large"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1","name":")" + big + R"("})", Admin(), 413,
+       "too_large"},
       {"GET", "/v1/nothing/here", "", Admin(), 404, "not_found"},
       {"PUT", "/v1/admin/tenants", R"({"id":"x1"})", Admin(), 405, "method_not_allowed"},
       {"GET", "/v1/admin/tenants/none", "", Admin(), 404, "not_found"},
+      // A malformed query is a 400, but only after credentials (SPEC 7.4 order).
+      {"GET", "/v1/admin/tenants?limit=%zz", "", {}, 401, "unauthenticated"},
+      {"GET", "/v1/admin/tenants?limit=%zz", "", Admin(), 400, "invalid_argument"},
       // A tenant key is not an admin token.
-      {"POST", "/v1/admin/tenants", R"({"id":"x1"})", Bearer("recd_server_aaaaaaaaaaaa_" + std::string(32, 'a')), 401, "unauthenticated"},
+      {"POST", "/v1/admin/tenants", R"({"id":"x1"})",
+       Bearer("recd_server_aaaaaaaaaaaa_" + std::string(32, 'a')), 401, "unauthenticated"},
   };
   for (const auto& c : cases) {
     HttpResult r = client_->Send(c.method, c.target, c.body, c.headers);

@@ -208,6 +208,8 @@ TEST_F(RecommendTest, BadModelsAreRefusedByNameAndChangeNothing) {
     EXPECT_EQ(r.status, 400) << r.body;
   }
   EXPECT_EQ(UploadTar("acme", "text", "hello", "text/plain").status, 415);
+  // Media types are case-insensitive: this is a tar upload (of a bad archive, so 400).
+  EXPECT_EQ(UploadTar("acme", "caps", "hello", "Application/X-Tar").status, 400);
 
   Json list(AdminCall("GET", "/v1/admin/tenants/acme/models").body);
   EXPECT_EQ(list["models"].get_array().size(), 1u) << "only the good version exists";
@@ -265,6 +267,37 @@ TEST_F(RecommendTest, RecommendationsFollowTheEventsJustIngested) {
   EXPECT_EQ(Strategy(r), "popular");
 }
 
+// An item without a vector (an all-zero row) imports in a cosine model too, scores 0, and has
+// no similar items of its own: its /similar answer is popular, like a user with u = 0.
+TEST_F(RecommendTest, AnAllZeroRowImportsAndHasNoSimilarItems) {
+  Keys keys = Onboard("acme");
+  mt::FolderSpec spec = Spec(3, 50, 8);
+  spec.metric = "cosine";
+  mt::TempDir dir;
+  mt::WriteGoodFolder(dir.path(), spec);
+  std::vector<float> y = mt::RandomMatrix(spec.rows, spec.dim, spec.seed);
+  for (uint32_t c = 0; c < spec.dim; ++c) y[7 * spec.dim + c] = 0;
+  mt::WriteFile(dir.path() + "/item_embeddings.npy",
+                mt::NpyBytes("<f4", false, {spec.rows, spec.dim}, mt::F32Bytes(y)));
+  HttpResult r = UploadTar("acme", "v1", mt::TarOfFolder(dir.path(), "").Finish());
+  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(Activate("acme", "v1").status, 200);
+  r = client_->Send("GET", "/v1/items/sku-7/similar?k=5", "", Bearer(keys.server));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Strategy(r), "popular");
+  r = client_->Send("GET", "/v1/items/sku-8/similar?k=50", "", Bearer(keys.server));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Strategy(r), "similar");
+  bool found = false;
+  Json similar(r.body);
+  for (auto e : similar["items"].get_array()) {
+    if (Str(e["item"]) != "sku-7") continue;
+    found = true;
+    EXPECT_EQ(double(e["score"]), 0.0);
+  }
+  EXPECT_TRUE(found) << r.body;
+}
+
 TEST_F(RecommendTest, BadRequestsAreRefused) {
   Keys keys = Onboard("acme");
   auto code = [&](const HttpResult& r) { return Str(Json(r.body)["error"]["code"]); };
@@ -288,6 +321,18 @@ TEST_F(RecommendTest, BadRequestsAreRefused) {
   // max_k of the tenant.
   ASSERT_EQ(AdminCall("PATCH", "/v1/admin/tenants/acme", R"({"quotas":{"max_k":20}})").status, 200);
   HttpResult r = Recommend(keys.server, R"({"user":"u1","k":21})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("max_k"), std::string::npos) << r.body;
+  // A max_k below the defaults (k 10, limit 50): a request that names no number gets max_k,
+  // one that names a larger number gets 400 naming it.
+  ASSERT_EQ(AdminCall("PATCH", "/v1/admin/tenants/acme", R"({"quotas":{"max_k":3}})").status, 200);
+  EXPECT_EQ(Recommend(keys.server, R"({"user":"u1"})").status, 200);
+  EXPECT_EQ(client_->Send("GET", "/v1/items/sku-1/similar", "", Bearer(keys.server)).status, 200);
+  Ingest(keys.ingest, "u1", {"sku-1", "sku-2", "sku-3", "sku-4", "sku-5"});
+  r = client_->Send("GET", "/v1/users/u1/events", "", Bearer(keys.server));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r.body)["events"].get_array().size(), 3u);
+  r = client_->Send("GET", "/v1/users/u1/events?limit=4", "", Bearer(keys.server));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("max_k"), std::string::npos) << r.body;
 }

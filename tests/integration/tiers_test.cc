@@ -95,6 +95,7 @@ TEST_F(Tiers, RequestBucketAnswers429WithRetryAfterAndRefills) {
   Json j(refused.body);
   EXPECT_EQ(Str(j["error"]["code"]), "rate_limited");
   const int64_t retry_ms = int64_t(j["error"]["retry_after_ms"]);
+  EXPECT_EQ(int64_t(j["retry_after_ms"]), retry_ms) << "also at the top level";
   EXPECT_GE(retry_ms, 1);
   EXPECT_LE(retry_ms, 1000);
   EXPECT_GE(std::stoi(refused.Header("retry-after")), 1);
@@ -405,6 +406,26 @@ TEST_F(Tiers, WithoutAPriorityLaneEveryConnectionStaysShared) {
     ASSERT_EQ(gold.Send("GET", "/v1/users/u1/events", "", Bearer(premium.server)).status, 200);
   }
   EXPECT_EQ(PriorityConnections(daemon_.port()), 0);
+}
+
+// SPEC 2: /metrics counts the events ingested, per tenant and tier. A replayed batch (same
+// Idempotency-Key) stores nothing and counts nothing; a refused batch counts nothing.
+TEST_F(Tiers, EventsIngestedAreCountedPerTenantTierAndResult) {
+  StartWith("");
+  Keys p = Onboard("prem", "premium");
+  auto post = [&](const std::string& body, const std::string& idem) {
+    auto h = Bearer(p.ingest);
+    if (!idem.empty()) h.emplace_back("Idempotency-Key", idem);
+    return client_->Send("POST", "/v1/events", body, h).status;
+  };
+  ASSERT_EQ(post(Batch(3, "u1", 2), ""), 200);
+  ASSERT_EQ(post(Batch(4, "u2"), "batch-7"), 200);
+  ASSERT_EQ(post(Batch(4, "u2"), "batch-7"), 200);  // the replay
+  ASSERT_EQ(post(R"({"events":"no"})", ""), 400);
+  const std::string series = R"(recd_events_ingested_total{tenant="prem",tier="premium",result=)";
+  // Counted when each answer has been sent, which the client may see first.
+  EXPECT_EQ(AwaitGauge(daemon_.port(), series + R"("accepted"})", 7.0), 7.0);
+  EXPECT_EQ(AwaitGauge(daemon_.port(), series + R"("rejected"})", 2.0), 2.0);
 }
 
 TEST_F(Tiers, MetricsLabelsAreCappedAndMayRequireTheAdminToken) {

@@ -166,12 +166,18 @@ TEST(CompiledModel, NormalisesCosineRowsAtImport) {
   TempDir dir;
   const uint32_t rows = 12, dim = 33;
   auto values = RandomMatrix(rows, dim, 11);
+  // An all-zero row (an item without a vector) stays zero, as numpy/sklearn normalisers leave
+  // it: it scores 0 against every user.
+  const uint32_t zero_row = 4;
+  for (uint32_t c = 0; c < dim; ++c) values[zero_row * dim + c] = 0;
   ASSERT_TRUE(Compile(dir, ManifestJson("item_embeddings", "cosine", dim, "e.npy"), MakeIds(rows),
                       "e.npy", NpyBytes("<f4", false, {rows, dim}, F32Bytes(values)))
                   .ok());
   auto m = MustMap(dir.Sub("model.recdm"));
   ASSERT_NE(m, nullptr);
+  for (uint32_t c = 0; c < m->stride(); ++c) EXPECT_EQ(m->Row(zero_row)[c], 0.0f);
   for (uint32_t r = 0; r < rows; ++r) {
+    if (r == zero_row) continue;
     double norm = 0, orig = 0;
     for (uint32_t c = 0; c < dim; ++c) {
       norm += double{m->Row(r)[c]} * m->Row(r)[c];

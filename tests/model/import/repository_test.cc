@@ -333,14 +333,6 @@ std::vector<BadModel> BadModels() {
   v.push_back({"CountMismatch",
                [](const std::string& f) { WriteFile(f + "/items.txt", ItemsText(MakeIds(19))); },
                "items.txt has 19 ids but item_embeddings.npy has 20 rows"});
-  v.push_back({"ZeroRowWithCosine",
-               [](const std::string& f) {
-                 SetManifest(f, ManifestJson("item_embeddings", "cosine", 8));
-                 auto m = RandomMatrix(20, 8, 1);
-                 for (int c = 0; c < 8; ++c) m[5 * 8 + c] = 0;
-                 SetNpy(f, NpyBytes("<f4", false, {20, 8}, F32Bytes(m)));
-               },
-               "row 5 (item \"sku-5\") is all zeros; metric \"cosine\" cannot normalise it"});
   v.push_back({"NoRows",
                [](const std::string& f) {
                  SetNpy(f, NpyBytes("<f4", false, {0, 8}, ""));
