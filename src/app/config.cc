@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "util/strings.h"
+#include "util/thread.h"
 
 namespace recd::app {
 namespace {
@@ -65,6 +66,28 @@ class TableReader {
     return absl::OkStatus();
   }
 
+  // A list of CPU numbers this process may use, e.g. [0, 1]; absent leaves `out` unchanged.
+  absl::Status Cpus(std::string_view key, util::CpuList* out) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return absl::OkStatus();
+    const toml::array* array = node->as_array();
+    if (array == nullptr || array->empty()) {
+      return KeyError(Path(key), "must be a non-empty list of CPU numbers, e.g. [0, 1]");
+    }
+    util::CpuList cpus;
+    for (const toml::node& e : *array) {
+      auto v = e.value<int64_t>();
+      if (!e.is_integer() || !v || *v < 0 || *v > 1023) {
+        return KeyError(Path(key), "must list CPU numbers from 0 to 1023");
+      }
+      cpus.push_back(static_cast<int>(*v));
+    }
+    if (absl::Status s = util::CheckCpus(cpus); !s.ok())
+      return KeyError(Path(key), util::ToStd(s.message()));
+    *out = std::move(cpus);
+    return absl::OkStatus();
+  }
+
   const toml::table* Table(std::string_view key, absl::Status* status) {
     const toml::node* node = Take(key);
     if (node == nullptr) return nullptr;
@@ -110,6 +133,7 @@ absl::Status ReadTier(const toml::table& table, const std::string& prefix, sched
   t->threads = static_cast<int>(threads);
   t->queue = static_cast<int>(queue);
   t->nice = static_cast<int>(nice);
+  RECD_RETURN_IF_ERROR(r.Cpus("cpus", &t->cpus));
   auto& q = t->quotas;
   RECD_RETURN_IF_ERROR(r.Number("recommendations_per_s", &q.recommendations_per_s, 0.001, 1e9));
   RECD_RETURN_IF_ERROR(r.Number("events_per_s", &q.events_per_s, 0.001, 1e9));
@@ -213,6 +237,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view toml_text, std::string_view 
   RECD_RETURN_IF_ERROR(r.Bool("batch_scoring", &c.batch_scoring));
   RECD_RETURN_IF_ERROR(
       r.Int("f32_prefilter_min_rows", &c.f32_prefilter_min_rows, 0, 4'294'967'295));
+  RECD_RETURN_IF_ERROR(r.Cpus("cpus", &c.cpus));
+  RECD_RETURN_IF_ERROR(r.Cpus("io_cpus", &c.io_cpus));
+  RECD_RETURN_IF_ERROR(r.Cpus("priority_io_cpus", &c.priority_io_cpus));
 
   absl::Status st;
   if (const toml::table* pop = r.Table("popularity", &st)) {

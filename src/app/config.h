@@ -11,6 +11,7 @@
 #include "model/model_types.h"
 #include "recd/status.h"
 #include "sched/tier_config.h"
+#include "util/thread.h"
 
 namespace recd::app {
 
@@ -50,6 +51,12 @@ struct Config {
   // Float32 models with at least this many rows are imported with an int8 copy and scanned
   // through it (same answers, a quarter of the bytes read); 0 turns both off.
   int64_t f32_prefilter_min_rows = model::kDefaultPrefilterMinRows;
+  // CPU partitioning (docs/OPERATIONS.md, "Dedicated CPUs"); empty: any CPU. `cpus` is every
+  // thread's default (set on the main thread at start, inherited), the others override it
+  // for the I/O lanes; [tiers.X] cpus for the tier's pools.
+  util::CpuList cpus;
+  util::CpuList io_cpus;
+  util::CpuList priority_io_cpus;
 
   PopularityConfig popularity;
   sched::TierTable tiers = sched::TierTable::Defaults();

@@ -11,10 +11,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "util/strings.h"
 #include "http/api.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/strings.h"
+#include "util/thread.h"
 
 namespace recd::app {
 
@@ -54,6 +55,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
 
 absl::Status Daemon::Init(const Config& config) {
   config_ = config;
+  // Before any thread starts: every thread inherits this set unless its lane or tier pool
+  // names its own (anywhere in ProcessCpus(), remembered first).
+  util::ProcessCpus();
+  RECD_RETURN_IF_ERROR(util::SetCurrentThreadCpus(config.cpus));
   std::error_code ec;
   for (const char* sub : {"", "/db", "/models", "/uploads"}) {
     std::filesystem::create_directories(config.data_dir + sub, ec);
@@ -247,6 +252,8 @@ absl::Status Daemon::Init(const Config& config) {
   so.io_threads = config.io_threads;
   so.priority_io_threads = config.priority_io_threads;
   so.io_nice = config.io_nice;
+  so.io_cpus = config.io_cpus;
+  so.priority_io_cpus = config.priority_io_cpus;
   so.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   so.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   so.max_upload_bytes = static_cast<size_t>(config.max_upload_bytes);

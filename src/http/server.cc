@@ -636,6 +636,9 @@ absl::Status HttpServer::Impl::Start() {
           RECD_LOG(Warning) << "I/O thread: " << s.message();
         }
       }
+      if (absl::Status s = util::SetCurrentThreadCpus(options_.io_cpus); !s.ok()) {
+        RECD_LOG(Warning) << "I/O thread: " << s.message();
+      }
       ioc_.run();
     });
   }
@@ -645,6 +648,9 @@ absl::Status HttpServer::Impl::Start() {
     for (int i = 0; i < options_.priority_io_threads; ++i) {
       threads_.emplace_back([this, i] {
         util::NameCurrentThread(util::StrCat("recd-io-prio-", i));
+        if (absl::Status s = util::SetCurrentThreadCpus(options_.priority_io_cpus); !s.ok()) {
+          RECD_LOG(Warning) << "priority I/O thread: " << s.message();
+        }
         priority_ioc_.run();
       });
     }

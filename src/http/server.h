@@ -19,6 +19,7 @@
 #include "http/router.h"
 #include "metering/metrics.h"
 #include "recd/status.h"
+#include "util/thread.h"
 
 namespace recd::http {
 
@@ -28,6 +29,8 @@ struct ServerOptions {
   int io_threads = 2;           // the shared lane
   int priority_io_threads = 1;  // 0: no priority lane, every connection stays shared
   int io_nice = 10;             // nice of the shared lane's threads (0 to 19)
+  util::CpuList io_cpus;        // where the shared lane's threads run; empty: any
+  util::CpuList priority_io_cpus;  // where the priority lane's threads run; empty: any
   size_t max_header_bytes = 16 << 10;
   size_t max_body_bytes = 1 << 20;
   size_t max_upload_bytes = size_t{1} << 30;

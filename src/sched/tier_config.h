@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "recd/status.h"
 #include "recd/types.h"
+#include "util/thread.h"
 
 namespace recd::sched {
 
@@ -70,6 +71,7 @@ struct TierSpec {
   int threads = 2;
   int queue = 256;
   int nice = 10;
+  util::CpuList cpus;  // where the pool's threads run; empty: any CPU recd may use
   Quotas quotas;
 };
 

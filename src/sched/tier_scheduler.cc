@@ -38,9 +38,14 @@ std::shared_ptr<WorkerPool> TierScheduler::PoolFor(TenantIid iid, const TierSpec
                                   : util::StrCat(TierName(spec.tier), "-", iid);
   // Pools are created on whichever thread first needs one, often a nice-10 I/O thread: their
   // threads come from the spawner, started at nice 0 with the scheduler.
-  Entry entry{std::make_shared<WorkerPool>(std::move(name), spec.threads,
-                                           static_cast<size_t>(spec.queue), spec.nice, &spawner_),
-              spec.pool, spec.threads, spec.queue, spec.nice};
+  Entry entry{
+      std::make_shared<WorkerPool>(std::move(name), spec.threads, static_cast<size_t>(spec.queue),
+                                   spec.nice, &spawner_, spec.cpus),
+      spec.pool,
+      spec.threads,
+      spec.queue,
+      spec.nice,
+      spec.cpus};
   auto pool = entry.pool;
   pools_.emplace(key, std::move(entry));
   return pool;

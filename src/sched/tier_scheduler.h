@@ -76,8 +76,10 @@ class TierScheduler {
     std::shared_ptr<WorkerPool> pool;
     PoolKind kind;
     int threads, queue, nice;
+    util::CpuList cpus;
     bool Matches(const TierSpec& s) const {
-      return kind == s.pool && threads == s.threads && queue == s.queue && nice == s.nice;
+      return kind == s.pool && threads == s.threads && queue == s.queue && nice == s.nice &&
+             cpus == s.cpus;
     }
   };
   void RetireLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

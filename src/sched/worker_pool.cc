@@ -8,8 +8,8 @@
 namespace recd::sched {
 
 WorkerPool::WorkerPool(std::string name, int threads, size_t queue_capacity, int nice,
-                       util::ThreadSpawner* spawner)
-    : name_(std::move(name)), capacity_(queue_capacity), nice_(nice) {
+                       util::ThreadSpawner* spawner, util::CpuList cpus)
+    : name_(std::move(name)), capacity_(queue_capacity), nice_(nice), cpus_(std::move(cpus)) {
   RECD_CHECK(threads > 0 && queue_capacity > 0) << "pool " << name_ << " needs threads and queue";
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) {
@@ -49,6 +49,9 @@ void WorkerPool::Run(int index) {
     if (absl::Status s = util::SetCurrentThreadNice(nice_); !s.ok()) {
       RECD_LOG(Warning) << "pool " << name_ << ": " << s.message();
     }
+  }
+  if (absl::Status s = util::SetCurrentThreadCpus(cpus_); !s.ok()) {
+    RECD_LOG(Warning) << "pool " << name_ << ": " << s.message();
   }
   util::NameCurrentThread(name_ + "-" + std::to_string(index));
   for (;;) {

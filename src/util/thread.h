@@ -1,10 +1,13 @@
-// Per-thread scheduling attributes: names for profilers and nice values for tier isolation.
+// Per-thread scheduling attributes: names for profilers, nice values and CPU sets for tier
+// isolation.
 #pragma once
 
 #include <deque>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -18,6 +21,28 @@ void NameCurrentThread(std::string_view name);
 // Sets the calling thread's nice value. Linux applies setpriority(PRIO_PROCESS, tid) to one
 // thread. Raising it needs no privilege; lowering it below the process's does.
 absl::Status SetCurrentThreadNice(int nice);
+
+// A set of CPU numbers a thread may run on; empty means no restriction (whatever the process
+// may use).
+using CpuList = std::vector<int>;
+
+// Restricts the calling thread to `cpus` (sched_setaffinity: no privilege needed, and threads
+// it starts inherit it). Empty: no change. Errors: InvalidArgument if a CPU is not one this
+// process may use (see CheckCpus), Internal if the kernel refuses.
+absl::Status SetCurrentThreadCpus(const CpuList& cpus);
+
+// The CPUs this process may use: the calling thread's affinity the first time this is called
+// (a cgroup or taskset may have narrowed it), remembered, since threads narrowed later by
+// SetCurrentThreadCpus must still be able to move anywhere in it. Call it before narrowing
+// any thread (the daemon does at start).
+const CpuList& ProcessCpus();
+
+// OK if every CPU of `cpus` is in ProcessCpus(), else InvalidArgument naming the first that
+// is not.
+absl::Status CheckCpus(const CpuList& cpus);
+
+// "0,2-3" for {0, 2, 3}: how /proc and taskset write CPU lists; "any" when empty.
+std::string CpuListText(const CpuList& cpus);
 
 // Starts threads from one long-lived thread of its own, so that they inherit that thread's
 // nice value and scheduling policy rather than the caller's. A thread can make itself nicer

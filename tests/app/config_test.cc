@@ -60,6 +60,29 @@ event_weights = { purchase = 10 }
   EXPECT_EQ(c->popularity.event_weights.at("view"), 1);
 }
 
+TEST(Config, CpuListsAreReadAndCheckedAgainstTheCpusThisProcessMayUse) {
+  auto c = ParseConfig(
+      "cpus = [0]\nio_cpus = [0]\npriority_io_cpus = [0]\n"
+      "[tiers.premium]\ncpus = [0]\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cpus, util::CpuList{0});
+  EXPECT_EQ(c->io_cpus, util::CpuList{0});
+  EXPECT_EQ(c->priority_io_cpus, util::CpuList{0});
+  EXPECT_EQ(c->tiers.Get(Tier::kPremium).cpus, util::CpuList{0});
+  EXPECT_TRUE(c->tiers.Get(Tier::kStandard).cpus.empty()) << "absent: any CPU";
+  auto expect_error = [](const char* text, const char* needle) {
+    auto bad = ParseConfig(text, "t.toml");
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_NE(std::string(bad.status().message()).find(needle), std::string::npos)
+        << bad.status().message();
+  };
+  expect_error("cpus = []", "\"cpus\": must be a non-empty list");
+  expect_error("io_cpus = 1", "\"io_cpus\": must be a non-empty list");
+  expect_error("io_cpus = [\"0\"]", "\"io_cpus\": must list CPU numbers");
+  expect_error("[tiers.premium]\ncpus = [1023]", "\"tiers.premium.cpus\": CPU 1023 is not one");
+}
+
 TEST(Config, ErrorsNameTheKey) {
   auto expect_error = [](const char* text, const char* needle) {
     auto c = ParseConfig(text, "t.toml");

@@ -1,9 +1,11 @@
 // Tiers through the real binary: rate limits (429), full queues and in-flight caps (503),
 // deadlines, live tier changes, usage metering, SIGHUP reloads and metrics labels.
+#include <sched.h>
 #include <signal.h>
 
 #include <atomic>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -426,6 +428,51 @@ TEST_F(Tiers, EventsIngestedAreCountedPerTenantTierAndResult) {
   // Counted when each answer has been sent, which the client may see first.
   EXPECT_EQ(AwaitGauge(daemon_.port(), series + R"("accepted"})", 7.0), 7.0);
   EXPECT_EQ(AwaitGauge(daemon_.port(), series + R"("rejected"})", 2.0), 2.0);
+}
+
+// The CPU list ("0", "1", "0-1") of every thread of `pid` whose name starts with `prefix`.
+std::vector<std::string> ThreadCpus(pid_t pid, const std::string& prefix) {
+  std::vector<std::string> out;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& e : std::filesystem::directory_iterator(task)) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::ifstream status(e.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) {
+        out.push_back(line.substr(line.find_first_not_of(" \t", 18)));
+      }
+    }
+  }
+  return out;
+}
+
+// Dedicated CPUs: premium's pool and the priority lane on CPU 1, everything else on CPU 0.
+TEST_F(Tiers, ThreadsRunOnTheCpusTheConfigGivesThem) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  if (!CPU_ISSET(0, &allowed) || !CPU_ISSET(1, &allowed)) GTEST_SKIP() << "needs CPUs 0 and 1";
+  StartWith("cpus = [0]\nio_cpus = [0]\npriority_io_cpus = [1]\n[tiers.premium]\ncpus = [1]\n");
+  Keys p = Onboard("gold", "premium");
+  Keys s = Onboard("plain");
+  ASSERT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(p.server)).status, 200);
+  ASSERT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(s.server)).status, 200);
+  const pid_t pid = daemon_.pid();
+  using Cpus = std::vector<std::string>;
+  const Cpus premium = ThreadCpus(pid, "premium-");
+  EXPECT_FALSE(premium.empty());
+  for (const std::string& c : premium) EXPECT_EQ(c, "1");
+  EXPECT_EQ(ThreadCpus(pid, "recd-io-prio-"), Cpus(1, "1"));
+  // The rest inherit cpus = [0] or, for the shared lane, have io_cpus = [0].
+  for (const char* other :
+       {"recd-io-0", "recd-io-1", "standard-", "recd-writer", "rocksdb", "control-"}) {
+    const Cpus cpus = ThreadCpus(pid, other);
+    EXPECT_FALSE(cpus.empty()) << other;
+    for (const std::string& c : cpus) EXPECT_EQ(c, "0") << other;
+  }
 }
 
 TEST_F(Tiers, MetricsLabelsAreCappedAndMayRequireTheAdminToken) {

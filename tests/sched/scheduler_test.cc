@@ -1,5 +1,6 @@
 // Token buckets, the per-tenant limiter and the tier scheduler, with an injected clock.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,8 +12,8 @@
 #include "absl/synchronization/notification.h"
 #include "sched/tier_scheduler.h"
 #include "sched/token_bucket.h"
-#include "util/thread.h"
 #include "util/clock.h"
+#include "util/thread.h"
 
 namespace recd::sched {
 namespace {
@@ -165,6 +166,63 @@ TEST(TierScheduler, PoolsCreatedOnANicerThreadGetTheirOwnNice) {
   }));
   done.WaitForNotification();
   EXPECT_EQ(seen.load(), own);
+}
+
+// The CPUs the calling thread may run on.
+util::CpuList CurrentThreadCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  EXPECT_EQ(::sched_getaffinity(0, sizeof(set), &set), 0);
+  util::CpuList cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+TEST(CpuAffinity, ThreadsRunWhereTheyAreToldAndOnlyOnCpusTheProcessHas) {
+  EXPECT_EQ(util::CpuListText({}), "any");
+  EXPECT_EQ(util::CpuListText({3, 0, 2, 2, 5, 6, 7}), "0,2-3,5-7");
+  const util::CpuList all = CurrentThreadCpus();
+  ASSERT_FALSE(all.empty());
+  EXPECT_TRUE(util::CheckCpus(all).ok());
+  EXPECT_EQ(util::CheckCpus({CPU_SETSIZE}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(util::CheckCpus({-1}).code(), absl::StatusCode::kInvalidArgument);
+  const int last = all.back();
+  std::thread t([&] {
+    ASSERT_TRUE(util::SetCurrentThreadCpus({last}).ok());
+    EXPECT_EQ(CurrentThreadCpus(), util::CpuList{last});
+    // A thread started here inherits the set.
+    std::thread child([&] { EXPECT_EQ(CurrentThreadCpus(), util::CpuList{last}); });
+    child.join();
+    if (all.back() != CPU_SETSIZE - 1) {
+      EXPECT_EQ(util::SetCurrentThreadCpus({CPU_SETSIZE - 1}).code(),
+                absl::StatusCode::kInvalidArgument);
+    }
+    EXPECT_EQ(CurrentThreadCpus(), util::CpuList{last}) << "a refused set changes nothing";
+  });
+  t.join();
+  EXPECT_EQ(CurrentThreadCpus(), all) << "only the calling thread moves";
+}
+
+TEST(TierScheduler, PoolThreadsRunOnTheTiersCpus) {
+  const util::CpuList all = CurrentThreadCpus();
+  TierScheduler sched(3'600'000);
+  TierSpec premium = Spec(Tier::kPremium, PoolKind::kShared);
+  premium.cpus = {all.front()};
+  std::shared_ptr<WorkerPool> pool = sched.PoolFor(7, premium);
+  util::CpuList seen;
+  absl::Notification done;
+  ASSERT_TRUE(pool->TrySubmit([&] {
+    seen = CurrentThreadCpus();
+    done.Notify();
+  }));
+  done.WaitForNotification();
+  EXPECT_EQ(seen, util::CpuList{all.front()});
+  // A reload that changes the set builds a new pool (new work goes there).
+  TierSpec moved = premium;
+  moved.cpus = all;
+  EXPECT_NE(sched.PoolFor(7, moved), pool);
 }
 
 TEST(TierScheduler, RetiredPoolRunsItsQueueBeforeItIsJoined) {
