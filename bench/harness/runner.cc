@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_format.h"
@@ -21,10 +22,10 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "recd/status.h"
-#include "util/machine.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
+#include "util/machine.h"
 #include "util/strings.h"
 #include "util/text.h"
 #include "util/thread.h"
@@ -336,6 +337,8 @@ class Runner {
     std::vector<std::vector<StreamPlan>> plans(static_cast<size_t>(shared_threads));
     std::vector<std::vector<size_t>> plan_loads(static_cast<size_t>(shared_threads));
     std::vector<int> worker_nice(static_cast<size_t>(shared_threads), 19);
+    // nullopt: no load seen yet; an empty list: any CPU.
+    std::vector<std::optional<std::vector<int>>> worker_cpus(static_cast<size_t>(shared_threads));
     std::vector<std::shared_ptr<ReplayShared>> replay_cursors(spec.loads.size());
     for (size_t l = 0; l < spec.loads.size(); ++l) {
       const LoadSpec& load = spec.loads[l];
@@ -373,9 +376,20 @@ class Runner {
           plans.emplace_back();
           plan_loads.emplace_back();
           worker_nice.push_back(19);
+          worker_cpus.emplace_back();
         }
         const size_t worker = load.isolate ? plans.size() - 1 : static_cast<size_t>(w);
         worker_nice[worker] = std::min(worker_nice[worker], load.nice);
+        std::optional<std::vector<int>>& cpus = worker_cpus[worker];
+        if (!cpus) {
+          cpus = load.cpus;
+        } else if (!cpus->empty()) {
+          if (load.cpus.empty()) {
+            cpus->clear();
+          } else {
+            cpus->insert(cpus->end(), load.cpus.begin(), load.cpus.end());
+          }
+        }
         plans[worker].push_back(std::move(plan));
         plan_loads[worker].push_back(l);
       }
@@ -389,6 +403,11 @@ class Runner {
       workers.emplace_back([&, w] {
         if (worker_nice[w] > 0) {
           if (absl::Status s = util::SetCurrentThreadNice(worker_nice[w]); !s.ok()) {
+            RECD_LOG(Warning) << "engine thread: " << s.message();
+          }
+        }
+        if (worker_cpus[w]) {
+          if (absl::Status s = util::SetCurrentThreadCpus(*worker_cpus[w]); !s.ok()) {
             RECD_LOG(Warning) << "engine thread: " << s.message();
           }
         }

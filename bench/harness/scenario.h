@@ -67,6 +67,11 @@ struct LoadSpec {
   // its loads'). On one machine, a niced flood generator stands in for clients on other hosts:
   // the harness's own CPU then goes to the load being measured first.
   int nice = 0;
+  // CPUs of the engine threads that send this load (empty: any; a shared thread runs on the
+  // union of its loads', any if one of them names none). With recd's dedicated CPUs, keeping
+  // a flood's sender (and the loopback kernel work it causes) off the premium CPU stands in
+  // for clients on other hosts, like `nice`.
+  std::vector<int> cpus;
   std::map<std::string, double> event_types;  // type -> weight; default view/click/cart/purchase
   std::optional<ReplaySpec> replay;
 };

@@ -129,6 +129,25 @@ class TableReader {
     return absl::OkStatus();
   }
 
+  // A list of CPU numbers, e.g. [0, 1]; absent leaves `out` unchanged.
+  absl::Status CpuList(std::string_view key, std::vector<int>* out) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return absl::OkStatus();
+    const toml::array* array = node->as_array();
+    if (array == nullptr || array->empty()) {
+      return WrongType(*node, key, "a non-empty list of CPU numbers");
+    }
+    std::vector<int> cpus;
+    for (const toml::node& e : *array) {
+      if (!e.is_integer() || e.as_integer()->get() < 0 || e.as_integer()->get() > 1023) {
+        return ErrorAt(e, key, "must list CPU numbers from 0 to 1023");
+      }
+      cpus.push_back(static_cast<int>(e.as_integer()->get()));
+    }
+    *out = std::move(cpus);
+    return absl::OkStatus();
+  }
+
   absl::Status Int32(std::string_view key, int* out, int min, int max) const {
     int64_t v = *out;
     if (absl::Status s = Int(key, &v, min, max); !s.ok()) return s;
@@ -356,6 +375,7 @@ absl::Status ParseLoad(const TableReader& r, const Scenario& scenario,
   RECD_RETURN_IF_ERROR(r.Int32("connections", &load->connections, 0, 10'000));
   RECD_RETURN_IF_ERROR(r.Bool("isolate", &load->isolate));
   RECD_RETURN_IF_ERROR(r.Int32("nice", &load->nice, 0, 19));
+  RECD_RETURN_IF_ERROR(r.CpuList("cpus", &load->cpus));
   RECD_RETURN_IF_ERROR(r.NumberMap("event_types", &load->event_types));
   for (const auto& [type, weight] : load->event_types) {
     if (!IsEventType(type)) {
@@ -449,7 +469,7 @@ absl::Status ParsePhase(const TableReader& r, const Scenario& scenario, PhaseSpe
     TableReader lr(*(*loads)[i], util::StrCat(r.Key("load"), "[", i, "]"), source,
                    {"tenant", "rate", "share", "rate_of", "rate_factor", "arrival", "recommend",
                     "events", "similar", "user_events", "batch", "k", "history_limit",
-                    "connections", "isolate", "nice", "event_types", "replay"});
+                    "connections", "isolate", "nice", "cpus", "event_types", "replay"});
     LoadSpec load;
     RECD_RETURN_IF_ERROR(ParseLoad(lr, scenario, scenario.phases, phase->mode, &load, source));
     phase->loads.push_back(std::move(load));

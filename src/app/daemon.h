@@ -30,6 +30,8 @@ namespace recd::app {
 
 class Daemon {
  public:
+  // Restricts the calling thread to config.cpus (when set) before starting any thread, so
+  // that every thread inherits it: call it from the main thread.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const Config& config);
   ~Daemon();
 

@@ -85,7 +85,18 @@ absl::StatusOr<std::vector<std::string>> SplitPath(std::string_view path) {
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view q) {
   std::vector<std::pair<std::string, std::string>> out;
-  if (q.empty()) return out;
+  bool malformed = false;
+  ParseQueryLenient(q, &out, &malformed);
+  if (malformed) {
+    return absl::InvalidArgumentError(util::StrCat("malformed escape in query parameter"));
+  }
+  return out;
+}
+
+void ParseQueryLenient(std::string_view q, std::vector<std::pair<std::string, std::string>>* out,
+                       bool* malformed) {
+  *malformed = false;
+  if (q.empty()) return;
   for (std::string_view part : util::Split(q, '&')) {
     if (part.empty()) continue;
     size_t eq = part.find('=');
@@ -94,11 +105,11 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQuery(std:
     auto dk = PercentDecode(k, true);
     auto dv = PercentDecode(v, true);
     if (!dk.ok() || !dv.ok()) {
-      return absl::InvalidArgumentError(util::StrCat("malformed escape in query parameter"));
+      *malformed = true;
+      continue;
     }
-    out.emplace_back(std::move(*dk), std::move(*dv));
+    out->emplace_back(std::move(*dk), std::move(*dv));
   }
-  return out;
 }
 
 }  // namespace recd::http

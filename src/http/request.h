@@ -64,6 +64,10 @@ struct Response {
 absl::StatusOr<std::vector<std::string>> SplitPath(std::string_view path);
 // application/x-www-form-urlencoded: '+' is a space, %XX escapes.
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view q);
+// The pairs of `q` that decode, skipping the others (*malformed then true): enough to find
+// the credentials of a request that will be refused for its query after admission.
+void ParseQueryLenient(std::string_view q, std::vector<std::pair<std::string, std::string>>* out,
+                       bool* malformed);
 absl::StatusOr<std::string> PercentDecode(std::string_view s, bool plus_is_space);
 
 }  // namespace recd::http

@@ -248,14 +248,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     route_ = match.route;
     req_.params = std::move(match.params);
     // A malformed query is a 400, which SPEC 7.4 puts after credentials, scope and rate: the
-    // request is admitted without its query (a `?key=` in it cannot count) and then refused.
+    // request is admitted with the pairs that decode (a good `?key=` still counts), then
+    // refused.
     absl::Status query_status;
     if (qpos != std::string_view::npos) {
-      auto query = ParseQuery(target.substr(qpos + 1));
-      if (query.ok()) {
-        req_.query = std::move(*query);
-      } else {
-        query_status = query.status();
+      bool malformed = false;
+      ParseQueryLenient(target.substr(qpos + 1), &req_.query, &malformed);
+      if (malformed) {
+        query_status = absl::InvalidArgumentError("malformed escape in query parameter");
       }
     }
 
@@ -630,7 +630,6 @@ absl::Status HttpServer::Impl::Start() {
   DoAccept();
   for (int i = 0; i < options_.io_threads; ++i) {
     threads_.emplace_back([this, i] {
-      util::NameCurrentThread(util::StrCat("recd-io-", i));
       if (options_.io_nice != 0) {
         if (absl::Status s = util::SetCurrentThreadNice(options_.io_nice); !s.ok()) {
           RECD_LOG(Warning) << "I/O thread: " << s.message();
@@ -639,6 +638,8 @@ absl::Status HttpServer::Impl::Start() {
       if (absl::Status s = util::SetCurrentThreadCpus(options_.io_cpus); !s.ok()) {
         RECD_LOG(Warning) << "I/O thread: " << s.message();
       }
+      // Named last: a thread found by its name already runs where and how it should.
+      util::NameCurrentThread(util::StrCat("recd-io-", i));
       ioc_.run();
     });
   }
@@ -647,10 +648,10 @@ absl::Status HttpServer::Impl::Start() {
     priority_work_.emplace(net::make_work_guard(priority_ioc_));
     for (int i = 0; i < options_.priority_io_threads; ++i) {
       threads_.emplace_back([this, i] {
-        util::NameCurrentThread(util::StrCat("recd-io-prio-", i));
         if (absl::Status s = util::SetCurrentThreadCpus(options_.priority_io_cpus); !s.ok()) {
           RECD_LOG(Warning) << "priority I/O thread: " << s.message();
         }
+        util::NameCurrentThread(util::StrCat("recd-io-prio-", i));
         priority_ioc_.run();
       });
     }

@@ -29,8 +29,9 @@ struct ServerOptions {
   int io_threads = 2;           // the shared lane
   int priority_io_threads = 1;  // 0: no priority lane, every connection stays shared
   int io_nice = 10;             // nice of the shared lane's threads (0 to 19)
-  util::CpuList io_cpus;        // where the shared lane's threads run; empty: any
-  util::CpuList priority_io_cpus;  // where the priority lane's threads run; empty: any
+  // Where each lane's threads run; empty: the starting thread's set (the daemon's `cpus`).
+  util::CpuList io_cpus;
+  util::CpuList priority_io_cpus;
   size_t max_header_bytes = 16 << 10;
   size_t max_body_bytes = 1 << 20;
   size_t max_upload_bytes = size_t{1} << 30;

@@ -278,10 +278,6 @@ absl::StatusOr<ValidatedFile> ValidateFile(const char* data, uint64_t size) {
   f.event_weights = sp + kSummaryFixedSize;
   if (absl::Status st = CheckSummary(s, f.event_weights); !st.ok()) return st;
   if (Load<uint32_t>(sp + 60) != 0) return Corrupt("summary: reserved bytes are not zero");
-  if (version < FormatVersionFor(s)) {
-    return Corrupt(
-        util::StrCat("format version ", version, " cannot carry a float32 model's int8 copy"));
-  }
 
   const bool int8 = s.i8_stride != 0;
   const bool gram = s.kind == ModelKind::kIals;

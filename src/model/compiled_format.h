@@ -111,7 +111,9 @@ inline void Store(char* p, T v) {
 }
 
 // The version a file with this summary is written as: 2 for a float32 model with an int8
-// copy, 1 otherwise. A reader refuses a file whose version is below this.
+// copy, 1 otherwise, so that a reader of version 1 only refuses what it cannot use. This
+// reader takes either version for any content (the layout rules are the same; one earlier
+// build, 9aa855c, wrote such copies as version 1).
 uint32_t FormatVersionFor(const Summary& summary);
 
 // Encodes header + section table into `out` (layout.table_end bytes), checksum included.

@@ -62,7 +62,8 @@ class CompiledModel {
   uint32_t event_weight_count() const { return summary_.event_weight_count; }
   std::pair<std::string_view, double> EventWeightAt(uint32_t i) const;
 
-  // rows() x stride() floats, row-major, 64-byte aligned, padding zero; unit rows for cosine.
+  // rows() x stride() floats, row-major, 64-byte aligned, padding zero; unit rows for cosine
+  // (except all-zero rows, which stay zero).
   const float* matrix() const { return matrix_; }
   const float* Row(uint32_t row) const { return matrix_ + uint64_t{row} * summary_.stride; }
   // rows() x i8_stride() int8 values and rows() scales (x ~= scale * q); null without an int8

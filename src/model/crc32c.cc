@@ -3,9 +3,7 @@
 #include <array>
 #include <cstring>
 
-#if defined(__x86_64__)
-#include <nmmintrin.h>
-#endif
+#include "model/kernels/kernels.h"
 
 namespace recd::model {
 namespace {
@@ -52,35 +50,12 @@ uint32_t Crc32cExtendPortable(uint32_t crc, const void* data, size_t n) {
   return ~c;
 }
 
-#if defined(__x86_64__)
-__attribute__((target("sse4.2"))) uint32_t Crc32cExtendSse42(uint32_t crc, const void* data,
-                                                             size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  uint64_t c = ~crc;
-  // One dependent chain (3-cycle latency, 8 bytes per step): ~2.5 bytes per cycle, enough to
-  // keep the checksum well under the time it takes to read a file.
-  while (n >= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    c = _mm_crc32_u64(c, word);
-    p += 8;
-    n -= 8;
-  }
-  auto c32 = static_cast<uint32_t>(c);
-  while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
-  return ~c32;
-}
-
 bool HasSse42() {
-  static const bool has = __builtin_cpu_supports("sse4.2");
+  // Every CPU with the AVX2 level has SSE4.2; RECD_SIMD_LEVEL=scalar forces the portable code
+  // here too (STYLE 9: one detection, one override).
+  static const bool has = kernels::DetectedSimdLevel() != kernels::SimdLevel::kScalar;
   return has;
 }
-#else
-uint32_t Crc32cExtendSse42(uint32_t crc, const void* data, size_t n) {
-  return Crc32cExtendPortable(crc, data, n);
-}
-bool HasSse42() { return false; }
-#endif
 
 }  // namespace internal
 

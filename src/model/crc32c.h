@@ -1,7 +1,8 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of the compiled model
 // format (docs/formats/compiled_model.md). The baseline build needs no SSE4.2: the SSE4.2
-// crc32 instruction is picked at run time where the CPU has it (about 4x the portable
-// slicing-by-8 loop), and both give the same values. Thread-safe, pure.
+// crc32 instruction (crc32c_sse42.cc, about 4x the portable slicing-by-8 loop) is picked at
+// run time on CPUs of the AVX2 level or above, and RECD_SIMD_LEVEL=scalar forces the portable
+// loop, like the kernels. Both give the same values. Thread-safe, pure.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,7 @@ inline uint32_t Crc32c(std::string_view s) { return Crc32cExtend(0, s.data(), s.
 
 namespace internal {
 // The two implementations behind Crc32cExtend, for tests and the benchmark. The SSE4.2 one
-// may only be called where HasSse42() is true.
+// may only be called where HasSse42() is true (kernels::DetectedSimdLevel() above scalar).
 uint32_t Crc32cExtendPortable(uint32_t crc, const void* data, size_t n);
 uint32_t Crc32cExtendSse42(uint32_t crc, const void* data, size_t n);
 bool HasSse42();

@@ -40,7 +40,7 @@ struct LoadedModel {
   Manifest manifest;
   uint32_t rows = 0;
   uint32_t stride = 0;          // FloatStride(dim)
-  AlignedBuffer<float> matrix;  // rows * stride floats, padding zero, unit rows for cosine
+  AlignedBuffer<float> matrix;  // rows * stride floats, padding zero, unit (or zero) cosine rows
   ItemIds ids;
   bool int8_copy = false;       // the file carries an int8 copy (always for precision int8)
   uint64_t compiled_bytes = 0;  // size of the compiled file this model makes

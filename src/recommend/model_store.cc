@@ -16,25 +16,37 @@ model::MapOptions ModelStore::MapOptionsFor(const control::Tenant& tenant) const
 std::shared_ptr<const LiveModel> ModelStore::MakeLive(std::string version,
                                                      std::shared_ptr<const model::CompiledModel> m,
                                                      model::MapOptions options) const {
-  std::optional<kernels::F32Prefilter> prefilter;
-  if (prefilter_min_rows_ > 0 && m->rows() >= prefilter_min_rows_ && model::HasPrefilterCopy(*m)) {
-    absl::StatusOr<kernels::F32Prefilter> view = model::PrefilterOf(*m);
-    if (view.ok()) {
-      prefilter = *view;
-    } else {
-      // The float32 matrix still answers; only the shortcut through the copy is lost.
-      RECD_LOG(Warning) << "model " << version << ": int8 prefilter not used, scanning float32: "
-                        << view.status().message();
-    }
-  }
-  auto* live = new LiveModel{std::move(version), std::move(m), options, prefilter,
-                             &prefilter_counts_, ScoringBatcher()};
+  const bool prefilter =
+      prefilter_min_rows_ > 0 && m->rows() >= prefilter_min_rows_ && model::HasPrefilterCopy(*m);
+  auto* live = new LiveModel(std::move(version), std::move(m), options, &prefilter_counts_);
   // munmap of a large mapping takes milliseconds: keep it off the request that happens to
   // release the last reference.
   sched::WorkerPool* pool = background_;
-  return std::shared_ptr<const LiveModel>(live, [pool](const LiveModel* p) {
+  std::shared_ptr<const LiveModel> shared(live, [pool](const LiveModel* p) {
     if (pool == nullptr || !pool->TrySubmit([p] { delete p; })) delete p;
   });
+  if (prefilter) {
+    // Verifying the copy reads all of it (~1 ms per 100k x 64 items, more from a cold disk):
+    // not on a request thread, not under the store's lock, and not before /readyz (SPEC 7.7
+    // keeps data checksums off the start). Until it is done the model answers by the float32
+    // scan, with the same answers.
+    std::weak_ptr<const LiveModel> weak = shared;
+    auto verify = [weak] {
+      std::shared_ptr<const LiveModel> l = weak.lock();
+      if (l == nullptr) return;  // replaced before it was verified
+      absl::StatusOr<kernels::F32Prefilter> view = model::PrefilterOf(*l->model);
+      if (view.ok()) {
+        l->SetPrefilter(*view);
+      } else {
+        // The float32 matrix still answers; only the shortcut through the copy is lost.
+        RECD_LOG(Warning) << "model " << l->version
+                          << ": int8 prefilter not used, scanning float32: "
+                          << view.status().message();
+      }
+    };
+    if (pool == nullptr || !pool->TrySubmit(verify)) verify();
+  }
+  return shared;
 }
 
 std::shared_ptr<const LiveModel> ModelStore::Map(const control::Tenant& tenant,
@@ -58,7 +70,7 @@ ModelStore::Stats ModelStore::GetStats() const {
   for (const auto& [iid, live] : live_) {
     ++stats.live;
     stats.mapped_bytes += live->model->file_bytes();
-    if (live->prefilter) {
+    if (live->prefilter() != nullptr) {
       stats.prefilter_bytes += uint64_t{live->model->rows()} * (live->model->i8_stride() + 4);
     }
   }

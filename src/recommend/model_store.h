@@ -31,16 +31,36 @@ namespace recd::recommend {
 
 // One mapped version of one tenant's model.
 struct LiveModel {
-  std::string version;
-  std::shared_ptr<const model::CompiledModel> model;
-  model::MapOptions options;  // how it was mapped
-  // A float32 model whose file carries an int8 copy, from prefilter_min_rows rows: scoring
-  // scans the copy first (same answers; docs/ARCHITECTURE.md, "Float32 through an int8
-  // prefilter"). Empty otherwise.
-  std::optional<kernels::F32Prefilter> prefilter;
-  PrefilterCounts* prefilter_counts = nullptr;  // the store's
+  LiveModel(std::string version, std::shared_ptr<const model::CompiledModel> model,
+            model::MapOptions options, PrefilterCounts* prefilter_counts)
+      : version(std::move(version)),
+        model(std::move(model)),
+        options(options),
+        prefilter_counts(prefilter_counts) {}
+
+  const std::string version;
+  const std::shared_ptr<const model::CompiledModel> model;
+  const model::MapOptions options;          // how it was mapped
+  PrefilterCounts* const prefilter_counts;  // the store's
   // Concurrent requests scoring this version share passes over its matrix.
   mutable ScoringBatcher batcher;
+
+  // A float32 model whose file carries an int8 copy, from prefilter_min_rows rows, is scanned
+  // through the copy (same answers; docs/ARCHITECTURE.md, "Float32 through an int8
+  // prefilter") once the background pool has verified it; null before that, and for every
+  // other model: scoring then runs the full float32 scan.
+  const kernels::F32Prefilter* prefilter() const {
+    return prefilter_.load(std::memory_order_acquire);
+  }
+  // Publishes the verified view; called once, by the store's verification task.
+  void SetPrefilter(const kernels::F32Prefilter& view) const {
+    prefilter_view_ = view;
+    prefilter_.store(&prefilter_view_, std::memory_order_release);
+  }
+
+ private:
+  mutable kernels::F32Prefilter prefilter_view_{};
+  mutable std::atomic<const kernels::F32Prefilter*> prefilter_{nullptr};
 };
 
 class ModelStore {

@@ -30,7 +30,7 @@ void ScoreTopK(const LiveModel& live, bool batch, uint32_t k, Scratch& s, Recomm
   s.excluded.erase(std::unique(s.excluded.begin(), s.excluded.end()), s.excluded.end());
   if (s.top.size() < k) s.top.resize(k);
   const kernels::Exclusions ex{s.excluded.data(), s.excluded.size()};
-  const PrefilterUse prefilter{live.prefilter ? &*live.prefilter : nullptr, live.prefilter_counts};
+  const PrefilterUse prefilter{live.prefilter(), live.prefilter_counts};
   size_t n = 0;
   if (batch) {
     n = live.batcher.TopK(m, prefilter, s.query.data(), k, ex, s.top.data());

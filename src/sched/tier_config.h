@@ -71,7 +71,7 @@ struct TierSpec {
   int threads = 2;
   int queue = 256;
   int nice = 10;
-  util::CpuList cpus;  // where the pool's threads run; empty: any CPU recd may use
+  util::CpuList cpus;  // where the pool's threads run; empty: where the process's `cpus` says
   Quotas quotas;
 };
 

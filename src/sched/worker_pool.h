@@ -20,10 +20,11 @@ class WorkerPool {
  public:
   using Task = absl::AnyInvocable<void() &&>;
 
-  // `nice` is applied to each worker thread (lower tiers run nicer), and `cpus` (empty: any)
-  // restricts where they run; a failure to set either is logged, never fatal, since recd
-  // needs no privileges. With a `spawner` the threads start from it (and its nice) instead of
-  // from the caller, which matters when the caller is a nicer thread than the pool should be.
+  // `nice` is applied to each worker thread (lower tiers run nicer), and `cpus` (empty: keep
+  // the spawning thread's set) restricts where they run; a failure to set either is logged, never
+  // fatal, since recd needs no privileges. With a `spawner` the threads start from it (and its
+  // nice) instead of from the caller, which matters when the caller is a nicer thread than the pool
+  // should be.
   WorkerPool(std::string name, int threads, size_t queue_capacity, int nice,
              util::ThreadSpawner* spawner = nullptr, util::CpuList cpus = {});
   ~WorkerPool();  // Shutdown() then join.

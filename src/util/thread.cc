@@ -52,6 +52,9 @@ const CpuList& ProcessCpus() {
 
 absl::Status CheckCpus(const CpuList& cpus) {
   const CpuList& allowed = ProcessCpus();
+  if (allowed.empty() && !cpus.empty()) {
+    return absl::InternalError("the CPUs this process may use could not be read");
+  }
   for (int cpu : cpus) {
     if (!std::binary_search(allowed.begin(), allowed.end(), cpu)) {
       return absl::InvalidArgumentError(

@@ -61,15 +61,17 @@ event_weights = { purchase = 10 }
 }
 
 TEST(Config, CpuListsAreReadAndCheckedAgainstTheCpusThisProcessMayUse) {
-  auto c = ParseConfig(
-      "cpus = [0]\nio_cpus = [0]\npriority_io_cpus = [0]\n"
-      "[tiers.premium]\ncpus = [0]\n",
-      "t.toml");
+  // A CPU this process may use (not necessarily 0 under a cpuset).
+  const int cpu = util::ProcessCpus().front();
+  const std::string list = "[" + std::to_string(cpu) + "]";
+  auto c = ParseConfig("cpus = " + list + "\nio_cpus = " + list + "\npriority_io_cpus = " + list +
+                           "\n[tiers.premium]\ncpus = " + list + "\n",
+                       "t.toml");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->cpus, util::CpuList{0});
-  EXPECT_EQ(c->io_cpus, util::CpuList{0});
-  EXPECT_EQ(c->priority_io_cpus, util::CpuList{0});
-  EXPECT_EQ(c->tiers.Get(Tier::kPremium).cpus, util::CpuList{0});
+  EXPECT_EQ(c->cpus, util::CpuList{cpu});
+  EXPECT_EQ(c->io_cpus, util::CpuList{cpu});
+  EXPECT_EQ(c->priority_io_cpus, util::CpuList{cpu});
+  EXPECT_EQ(c->tiers.Get(Tier::kPremium).cpus, util::CpuList{cpu});
   EXPECT_TRUE(c->tiers.Get(Tier::kStandard).cpus.empty()) << "absent: any CPU";
   auto expect_error = [](const char* text, const char* needle) {
     auto bad = ParseConfig(text, "t.toml");
@@ -81,6 +83,29 @@ TEST(Config, CpuListsAreReadAndCheckedAgainstTheCpusThisProcessMayUse) {
   expect_error("io_cpus = 1", "\"io_cpus\": must be a non-empty list");
   expect_error("io_cpus = [\"0\"]", "\"io_cpus\": must list CPU numbers");
   expect_error("[tiers.premium]\ncpus = [1023]", "\"tiers.premium.cpus\": CPU 1023 is not one");
+}
+
+// The shipped files parse: configs/recd.toml spells out the embedded default, and the 2-CPU
+// example of dedicated CPUs is valid where CPUs 0 and 1 exist.
+TEST(Config, ShippedConfigFilesParse) {
+  auto shipped = LoadConfigFile(RECD_SOURCE_DIR "/configs/recd.toml");
+  ASSERT_TRUE(shipped.ok()) << shipped.status();
+  auto defaults = ParseConfig("", "empty.toml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(shipped->max_future_skew_s, defaults->max_future_skew_s);
+  EXPECT_EQ(shipped->f32_prefilter_min_rows, defaults->f32_prefilter_min_rows);
+  EXPECT_TRUE(shipped->cpus.empty());
+  for (int t = 0; t < kNumTiers; ++t) {
+    const auto tier = static_cast<Tier>(t);
+    EXPECT_EQ(shipped->tiers.Get(tier).threads, defaults->tiers.Get(tier).threads);
+    EXPECT_EQ(shipped->tiers.Get(tier).nice, defaults->tiers.Get(tier).nice);
+    EXPECT_EQ(shipped->tiers.Get(tier).queue, defaults->tiers.Get(tier).queue);
+  }
+  auto dedicated = LoadConfigFile(RECD_SOURCE_DIR "/configs/recd-dedicated-cpus-2.toml");
+  if (util::CheckCpus({0, 1}).ok()) {
+    ASSERT_TRUE(dedicated.ok()) << dedicated.status();
+    EXPECT_EQ(dedicated->tiers.Get(Tier::kPremium).cpus, util::CpuList{1});
+  }
 }
 
 TEST(Config, ErrorsNameTheKey) {

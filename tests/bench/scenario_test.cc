@@ -63,6 +63,7 @@ rate_of = "probe"
 rate_factor = 5
 events = 1
 nice = 15
+cpus = [0, 2]
 [[phase.action]]
 kind = "swap_model"
 tenant = "gold"
@@ -162,6 +163,8 @@ TEST(ScenarioParser, GoodFileParsesToExpectedValues) {
   EXPECT_EQ(main.loads[1].rate_factor, 5);
   EXPECT_EQ(main.loads[0].nice, 0);
   EXPECT_EQ(main.loads[1].nice, 15);
+  EXPECT_TRUE(main.loads[0].cpus.empty());
+  EXPECT_EQ(main.loads[1].cpus, (std::vector<int>{0, 2}));
   ASSERT_EQ(main.actions.size(), 1u);
   EXPECT_EQ(main.actions[0].every_ns, 3'000'000'000);
   const SweepSpec& sweep = *s->phases[2].sweep;
@@ -262,6 +265,13 @@ TEST(ScenarioParser, BadTenantNameAndUnknownChoicesAreRefused) {
   EXPECT_NE(ErrorOf(Variant("recommend = 1", "recommend = 1\narrival = \"burst\""))
                 .find("unknown arrival process \"burst\""),
             std::string::npos);
+}
+
+TEST(ScenarioParser, CpusMustBeANonEmptyListOfCpuNumbers) {
+  for (const char* bad : {"cpus = []", "cpus = 1", "cpus = [-1]", "cpus = [\"0\"]"}) {
+    const std::string e = ErrorOf(Variant("recommend = 1", std::string("recommend = 1\n") + bad));
+    EXPECT_NE(e.find("cpus"), std::string::npos) << bad << ": " << e;
+  }
 }
 
 TEST(ScenarioParser, SweepNeedsExactlyOneOfStepAndFactor) {

@@ -219,6 +219,15 @@ TEST_F(Collector, BrowserIngestionHonoursOriginsAndBeaconKeys) {
   EXPECT_EQ(beacon.status, 200) << beacon.body;
   EXPECT_EQ(client_->Send("POST", "/v1/events?key=" + k.server, Batch({Ev("u1", "leak")}), {}).status, 403);
   EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events?key=" + k.server).status, 401);
+  // A malformed query is a 400 after the credentials it carries are checked (SPEC 7.4).
+  EXPECT_EQ(client_
+                ->Send("POST", "/v1/events?key=" + k.ingest + "&x=%zz",
+                       Batch({Ev("u1", "bad-query")}), {})
+                .status,
+            400);
+  EXPECT_EQ(
+      client_->Send("POST", "/v1/events?key=nope&x=%zz", Batch({Ev("u1", "bad-query")}), {}).status,
+      401);
   EXPECT_EQ(HistoryItems(client_.get(), k.server, "u1"), (std::vector<std::string>{"beacon", "shop.example"}));
 }
 

@@ -603,6 +603,17 @@ TEST_F(PrefilterTest, AnswersThroughThePrefilterEqualTheFullScanOnEveryTier) {
   for (const char* tenant : {"basic", "gold", "silver"}) {
     ASSERT_EQ(Activate(tenant, "v1").status, 200);
   }
+  // The copies are verified on the background pool once a model goes live (at activation for
+  // premium, on first use for standard) and used from then on; until then the float32 scan
+  // answers. Put silver's model in use, then wait for both verifications.
+  Ingest(silver.ingest, "warm-up", {"sku-1"});
+  ASSERT_EQ(Recommend(silver.server, R"({"user":"warm-up"})").status, 200);
+  const std::string bytes = R"(recd_models_live{measure="prefilter_bytes"})";
+  ASSERT_EQ(AwaitGauge(daemon_.port(), bytes, 2.0 * 5000 * (64 + 4)), 2.0 * 5000 * (64 + 4));
+  const std::string proved_series = R"(recd_scoring_prefilter_queries_total{result="proved"})";
+  const std::string full_series = R"(recd_scoring_prefilter_queries_total{result="full_scan"})";
+  const double proved_before = GaugeValue(daemon_.port(), proved_series);
+  const double full_before = GaugeValue(daemon_.port(), full_series);
   const std::vector<std::vector<uint32_t>> histories = {{10}, {10, 20, 30}, {7, 4000, 4999}};
   for (size_t u = 0; u < histories.size(); ++u) {
     const std::string user = "u" + std::to_string(u);
@@ -629,14 +640,10 @@ TEST_F(PrefilterTest, AnswersThroughThePrefilterEqualTheFullScanOnEveryTier) {
   }
   // The premium and the standard tenant's nine queries each went through their copies (the
   // standard one mapped on first use), basic's through none; these scores are far apart.
-  const double proved =
-      GaugeValue(daemon_.port(), R"(recd_scoring_prefilter_queries_total{result="proved"})");
-  const double full =
-      GaugeValue(daemon_.port(), R"(recd_scoring_prefilter_queries_total{result="full_scan"})");
+  const double proved = GaugeValue(daemon_.port(), proved_series) - proved_before;
+  const double full = GaugeValue(daemon_.port(), full_series) - full_before;
   EXPECT_EQ(proved + full, 18.0);
   EXPECT_GE(proved, 16.0);
-  EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_models_live{measure="prefilter_bytes"})"),
-            2.0 * 5000 * (64 + 4));
 }
 
 // Map time reads no catalogue-sized data, so a copy damaged on disk after import is found by
@@ -653,8 +660,8 @@ TEST_F(PrefilterTest, ACopyDamagedOnDiskIsNotUsedAndTheAnswersStayExact) {
   const std::string body = R"({"user":"u1","k":10})";
   const std::vector<std::string> want = ExpectedTopK(spec, {10, 20}, 10);
   EXPECT_EQ(Items(Recommend(gold.server, body)), want);
-  EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_models_live{measure="prefilter_bytes"})"),
-            5000.0 * (64 + 4));
+  const std::string bytes = R"(recd_models_live{measure="prefilter_bytes"})";
+  EXPECT_EQ(AwaitGauge(daemon_.port(), bytes, 5000.0 * (64 + 4)), 5000.0 * (64 + 4));
 
   int damaged = 0;
   RestartDaemon([&] {
@@ -669,14 +676,19 @@ TEST_F(PrefilterTest, ACopyDamagedOnDiskIsNotUsedAndTheAnswersStayExact) {
     }
   });
   ASSERT_EQ(damaged, 1);
+  // The verification runs on the background pool after start: wait for its verdict.
+  for (int i = 0; i < 2000 && daemon_.Log().find("int8 prefilter not used") == std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(daemon_.Log().find("section matrix_i8 checksum mismatch"), std::string::npos)
+      << daemon_.Log();
   HttpResult r = Recommend(gold.server, body);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Items(r), want);
-  EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_models_live{measure="prefilter_bytes"})"), 0.0);
+  EXPECT_EQ(GaugeValue(daemon_.port(), bytes), 0.0);
   EXPECT_EQ(GaugeValue(daemon_.port(), R"(recd_scoring_prefilter_queries_total{result="proved"})"),
             0.0);
-  EXPECT_NE(daemon_.Log().find("section matrix_i8 checksum mismatch"), std::string::npos)
-      << daemon_.Log();
 }
 
 class UploadLimitTest : public RecommendTest {

@@ -574,10 +574,14 @@ class PrefilterCopyCorruption : public CompiledModelCorruption {
   size_t summary_ = 0, scales_ = 0, matrix_i8_ = 0;
 };
 
-TEST_F(PrefilterCopyCorruption, MapRefusesACopyInAVersionOneFile) {
+TEST_F(PrefilterCopyCorruption, AVersionOneFileWithACopyIsReadAsWritten) {
+  // What one earlier build (9aa855c) wrote: same layout, version 1.
   std::string v1 = good_;
   v1[8] = 1;
-  EXPECT_THAT(MapError(Resealed(v1)), HasSubstr("format version 1 cannot carry"));
+  auto m = MapBytes(Resealed(v1));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(HasPrefilterCopy(**m));
+  EXPECT_TRUE(PrefilterOf(**m).ok());
 }
 
 TEST_F(PrefilterCopyCorruption, MapRefusesAWrongInt8Stride) {
