@@ -112,11 +112,14 @@ absl::Status Daemon::Init(const Config& config) {
   usage_ = std::make_unique<metering::UsageMeter>(db_.get(), clock);
   scheduler_ = std::make_unique<sched::TierScheduler>();
   limiter_ = std::make_unique<sched::TenantLimiter>(clock);
-  scheduler_->SetTierLookup([registry = registry_.get()](TenantIid iid) -> std::optional<Tier> {
+  scheduler_->SetTierLookup([registry = registry_.get(), tiers = tiers_.get()](
+                                TenantIid iid) -> std::optional<sched::TierScheduler::Placement> {
     auto table = registry->Snapshot();
     auto it = table->by_iid.find(iid);
     if (it == table->by_iid.end()) return std::nullopt;
-    return it->second->tier;
+    const control::Tenant& t = *it->second;
+    const sched::TierSpec spec = t.overrides.ApplyTo(tiers->Get()->Get(t.tier));
+    return sched::TierScheduler::Placement{t.tier, spec.pool == sched::PoolKind::kDedicated};
   });
   identity_ = std::make_unique<control::Identity>(registry_.get(), admin_token_);
 

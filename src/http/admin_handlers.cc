@@ -16,18 +16,38 @@ namespace {
 constexpr size_t kMaxNameBytes = 200;
 constexpr int64_t kMaxListLimit = 1000;
 
-void WriteQuotas(util::JsonWriter& w, const sched::Quotas& q) {
+// What the tenant runs under: its tier's settings with its overrides applied.
+void WriteQuotas(util::JsonWriter& w, const sched::TierSpec& spec) {
+  const sched::Quotas& q = spec.quotas;
   w.BeginObject()
-      .Key("recommendations_per_s").Double(q.recommendations_per_s)
-      .Key("events_per_s").Double(q.events_per_s)
-      .Key("max_k").Int(q.max_k)
-      .Key("max_events_per_batch").Int(q.max_events_per_batch)
-      .Key("deadline_ms").Int(q.deadline_ms)
-      .Key("retention_days").Int(q.retention_days)
-      .Key("durability").String(sched::DurabilityName(q.durability))
-      .Key("model_memory").String(sched::ModelMemoryName(q.model_memory))
-      .Key("max_model_bytes").Int(q.max_model_bytes)
-      .Key("max_inflight").Int(q.max_inflight)
+      .Key("pool")
+      .String(spec.pool == sched::PoolKind::kShared ? "shared" : "dedicated")
+      .Key("threads")
+      .Int(spec.threads)
+      .Key("queue")
+      .Int(spec.queue)
+      .Key("nice")
+      .Int(spec.nice)
+      .Key("recommendations_per_s")
+      .Double(q.recommendations_per_s)
+      .Key("events_per_s")
+      .Double(q.events_per_s)
+      .Key("max_k")
+      .Int(q.max_k)
+      .Key("max_events_per_batch")
+      .Int(q.max_events_per_batch)
+      .Key("deadline_ms")
+      .Int(q.deadline_ms)
+      .Key("retention_days")
+      .Int(q.retention_days)
+      .Key("durability")
+      .String(sched::DurabilityName(q.durability))
+      .Key("model_memory")
+      .String(sched::ModelMemoryName(q.model_memory))
+      .Key("max_model_bytes")
+      .Int(q.max_model_bytes)
+      .Key("max_inflight")
+      .Int(q.max_inflight)
       .EndObject();
 }
 
@@ -45,7 +65,7 @@ void WriteTenant(util::JsonWriter& w, const control::Tenant& t, const sched::Tie
     w.String(t.active_model);
   }
   w.Key("quotas");
-  WriteQuotas(w, tiers.QuotasFor(t.tier, t.overrides));
+  WriteQuotas(w, t.overrides.ApplyTo(tiers.Get(t.tier)));
   w.Key("allowed_origins").BeginArray();
   for (const auto& o : t.allowed_origins) w.String(o);
   w.EndArray().EndObject();
@@ -224,6 +244,7 @@ Response PatchTenant(const ApiServices& s, Request& req) {
       if (e.text) text = *e.text;
       RECD_RETURN_IF_ERROR(sched::SetQuotaField(&overrides, e.name, e.clear, e.number, text));
     }
+    RECD_RETURN_IF_ERROR(overrides.Check());
     t->overrides = overrides;
     if (tier) t->tier = *tier;
     if (status) t->status = *status;

@@ -139,7 +139,9 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   }
   const control::Tenant& tenant = *ticket.ctx.principal.tenant;
   const auto table = deps_.tiers->Get();
-  const sched::TierSpec& spec = table->Get(tenant.tier);
+  // The tier's pool settings with the tenant's own (a tenant with pool overrides has a pool
+  // of its own).
+  const sched::TierSpec spec = tenant.overrides.ApplyTo(table->Get(tenant.tier));
   // Computed once per request: the handler reads them from the context.
   ticket.ctx.quotas = table->QuotasFor(tenant.tier, tenant.overrides);
   const sched::Quotas& quotas = ticket.ctx.quotas;

@@ -47,17 +47,49 @@ Quotas QuotaOverrides::ApplyTo(Quotas q) const {
   return q;
 }
 
+TierSpec QuotaOverrides::ApplyTo(const TierSpec& tier) const {
+  TierSpec s = tier;
+  s.quotas = ApplyTo(tier.quotas);
+  if (pool) s.pool = *pool;
+  if (threads) s.threads = static_cast<int>(*threads);
+  if (queue) s.queue = static_cast<int>(*queue);
+  if (nice) s.nice = static_cast<int>(*nice);
+  if (threads || queue || nice) s.pool = PoolKind::kDedicated;
+  return s;
+}
+
+absl::Status QuotaOverrides::Check() const {
+  if (pool == PoolKind::kShared && (threads || queue || nice)) {
+    return absl::InvalidArgumentError(
+        "quotas.threads, queue and nice give a tenant a pool of its own: they cannot go with "
+        "quotas.pool \"shared\"");
+  }
+  return absl::OkStatus();
+}
+
 bool QuotaOverrides::empty() const {
   return !recommendations_per_s && !events_per_s && !max_k && !max_events_per_batch &&
          !deadline_ms && !retention_days && !durability && !model_memory && !max_model_bytes &&
-         !max_inflight;
+         !max_inflight && !pool && !threads && !queue && !nice;
 }
 
 namespace {
 // Field tags of the encoded form; stable on disk.
 enum Tag : uint8_t {
-  kRecs = 1, kEvents, kMaxK, kMaxBatch, kDeadline, kRetention, kDurability, kMemory, kModelBytes,
-  kInflight
+  kRecs = 1,
+  kEvents,
+  kMaxK,
+  kMaxBatch,
+  kDeadline,
+  kRetention,
+  kDurability,
+  kMemory,
+  kModelBytes,
+  kInflight,
+  kPool,
+  kThreads,
+  kQueue,
+  kNice
 };
 
 void PutInt(std::string* out, Tag tag, int64_t v) {
@@ -82,6 +114,10 @@ std::string QuotaOverrides::Encode() const {
   if (model_memory) PutInt(&out, kMemory, static_cast<int64_t>(*model_memory));
   if (max_model_bytes) PutInt(&out, kModelBytes, *max_model_bytes);
   if (max_inflight) PutInt(&out, kInflight, *max_inflight);
+  if (pool) PutInt(&out, kPool, static_cast<int64_t>(*pool));
+  if (threads) PutInt(&out, kThreads, *threads);
+  if (queue) PutInt(&out, kQueue, *queue);
+  if (nice) PutInt(&out, kNice, *nice);
   return out;
 }
 
@@ -107,6 +143,18 @@ absl::StatusOr<QuotaOverrides> QuotaOverrides::Decode(std::string_view in) {
       case kMemory: o.model_memory = static_cast<ModelMemory>(i); break;
       case kModelBytes: o.max_model_bytes = i; break;
       case kInflight: o.max_inflight = i; break;
+      case kPool:
+        o.pool = static_cast<PoolKind>(i);
+        break;
+      case kThreads:
+        o.threads = i;
+        break;
+      case kQueue:
+        o.queue = i;
+        break;
+      case kNice:
+        o.nice = i;
+        break;
       default: return absl::DataLossError("corrupt quota overrides: unknown tag");
     }
   }
@@ -155,6 +203,24 @@ absl::Status SetQuotaField(QuotaOverrides* o, std::string_view name, bool clear,
   if (name == "retention_days") return set_int(&o->retention_days, 1, 36'500);
   if (name == "max_model_bytes") return set_int(&o->max_model_bytes, 1, 1e13);
   if (name == "max_inflight") return set_int(&o->max_inflight, 1, 1e6);
+  // The same ranges as the config's [tiers.*] keys.
+  if (name == "threads") return set_int(&o->threads, 1, 256);
+  if (name == "queue") return set_int(&o->queue, 1, 1e6);
+  if (name == "nice") return set_int(&o->nice, 0, 19);
+  if (name == "pool") {
+    if (clear) {
+      o->pool.reset();
+      return absl::OkStatus();
+    }
+    if (text && *text == "shared") {
+      o->pool = PoolKind::kShared;
+    } else if (text && *text == "dedicated") {
+      o->pool = PoolKind::kDedicated;
+    } else {
+      return absl::InvalidArgumentError("quotas.pool must be \"shared\" or \"dedicated\"");
+    }
+    return absl::OkStatus();
+  }
   if (name == "durability") {
     if (clear) {
       o->durability.reset();

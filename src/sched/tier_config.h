@@ -41,7 +41,10 @@ struct Quotas {
   int64_t max_inflight = 64;
 };
 
-// Per-tenant overrides of Quotas; an empty optional means "the tier's value".
+struct TierSpec;
+
+// Per-tenant overrides of the tier's settings (SPEC 7.6: "overrides any of them"); an empty
+// optional means "the tier's value".
 struct QuotaOverrides {
   std::optional<double> recommendations_per_s;
   std::optional<double> events_per_s;
@@ -53,8 +56,19 @@ struct QuotaOverrides {
   std::optional<ModelMemory> model_memory;
   std::optional<int64_t> max_model_bytes;
   std::optional<int64_t> max_inflight;
+  // The pool settings. A shared pool's threads serve the whole tier, so a tenant with any of
+  // threads, queue or nice gets a pool of its own (pool "shared" with them is refused).
+  std::optional<PoolKind> pool;
+  std::optional<int64_t> threads;
+  std::optional<int64_t> queue;
+  std::optional<int64_t> nice;
 
   Quotas ApplyTo(Quotas base) const;
+  // The tier's spec as this tenant runs under it: pool settings and quotas.
+  TierSpec ApplyTo(const TierSpec& tier) const;
+  // InvalidArgument for overrides that contradict each other (pool "shared" with threads,
+  // queue or nice).
+  absl::Status Check() const;
   bool empty() const;
   std::string Encode() const;
   static absl::StatusOr<QuotaOverrides> Decode(std::string_view in);

@@ -94,8 +94,8 @@ void TierScheduler::Maintain() {
       std::vector<Key> stale;
       for (const auto& [key, e] : pools_) {
         if (key.iid == 0) continue;
-        std::optional<Tier> now = lookup_(key.iid);
-        if (!now || *now != key.tier) stale.push_back(key);
+        std::optional<Placement> now = lookup_(key.iid);
+        if (!now || now->tier != key.tier || !now->own_pool) stale.push_back(key);
       }
       for (const Key& k : stale) RetireLocked(k);
     }

@@ -26,9 +26,15 @@ namespace recd::sched {
 
 class TierScheduler {
  public:
-  // The tier a tenant is on now, or nullopt once it is gone: lets the maintenance thread
-  // retire dedicated pools of tenants that moved or left.
-  using TierLookup = std::function<std::optional<Tier>(TenantIid)>;
+  // Where a tenant's work runs now: its tier, and whether it has a pool of its own (a
+  // dedicated tier, or pool overrides).
+  struct Placement {
+    Tier tier;
+    bool own_pool;
+  };
+  // A tenant's placement, or nullopt once it is gone: lets the maintenance thread retire the
+  // pools of tenants that moved, left or dropped their pool overrides.
+  using TierLookup = std::function<std::optional<Placement>(TenantIid)>;
 
   explicit TierScheduler(int64_t maintenance_interval_ms = 1000);
   ~TierScheduler();  // Shutdown()

@@ -3,11 +3,13 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/test_env.h"
@@ -473,6 +475,66 @@ TEST_F(Tiers, ThreadsRunOnTheCpusTheConfigGivesThem) {
     EXPECT_FALSE(cpus.empty()) << other;
     for (const std::string& c : cpus) EXPECT_EQ(c, "0") << other;
   }
+}
+
+// The nice value of every thread of `pid` named `tier`-<iid>-<n> (a tenant's own pool).
+std::vector<int> OwnPoolNices(pid_t pid, const std::string& tier) {
+  std::vector<int> out;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& e : std::filesystem::directory_iterator(task)) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind(tier + "-", 0) != 0 || std::count(name.begin(), name.end(), '-') != 2) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after "(comm) ": state is field 3, nice field 19.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+    }
+    out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+// SPEC 7.6: PATCH quotas overrides any tier setting for one tenant, the pool's included. A
+// standard tenant with its own threads, queue or nice gets a pool of its own.
+TEST_F(Tiers, PoolSettingsCanBeOverriddenForOneTenant) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  auto quotas = [&] { return std::string(AdminCall("GET", "/v1/admin/tenants/acme").body); };
+  const std::string before_body = quotas();
+  Json before(before_body);
+  EXPECT_EQ(Str(before["tenant"]["quotas"]["pool"]), "shared");
+  EXPECT_EQ(int64_t(before["tenant"]["quotas"]["threads"]), 2);
+  EXPECT_EQ(int64_t(before["tenant"]["quotas"]["nice"]), 10);
+  // Refused, and nothing changes.
+  for (const char* bad : {R"({"quotas":{"pool":"shared","threads":2}})",
+                          R"({"quotas":{"threads":0}})", R"({"quotas":{"nice":20}})",
+                          R"({"quotas":{"pool":"solo"}})", R"({"quotas":{"queue":"many"}})"}) {
+    EXPECT_EQ(AdminCall("PATCH", "/v1/admin/tenants/acme", bad).status, 400) << bad;
+  }
+  EXPECT_EQ(quotas(), before_body) << "a refused PATCH changes nothing";
+
+  Json j(Patch("acme", R"({"quotas":{"threads":3,"queue":7,"nice":12}})").body);
+  EXPECT_EQ(Str(j["tenant"]["quotas"]["pool"]), "dedicated");
+  EXPECT_EQ(int64_t(j["tenant"]["quotas"]["threads"]), 3);
+  EXPECT_EQ(int64_t(j["tenant"]["quotas"]["queue"]), 7);
+  EXPECT_EQ(int64_t(j["tenant"]["quotas"]["nice"]), 12);
+  ASSERT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server)).status, 200);
+  EXPECT_EQ(GaugeValue(daemon_.port(), "recd_dedicated_pools"), 1);
+  const std::vector<int> nices = OwnPoolNices(daemon_.pid(), "standard");
+  EXPECT_EQ(nices, std::vector<int>(3, 12));
+  Restart();  // overrides are stored with the tenant
+  EXPECT_EQ(int64_t(Json(quotas())["tenant"]["quotas"]["threads"]), 3);
+
+  // null restores the tier's settings: back to the shared pool, the own one retired.
+  Json back(Patch("acme", R"({"quotas":{"threads":null,"queue":null,"nice":null}})").body);
+  EXPECT_EQ(Str(back["tenant"]["quotas"]["pool"]), "shared");
+  ASSERT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server)).status, 200);
+  EXPECT_EQ(AwaitGauge(daemon_.port(), "recd_dedicated_pools", 0), 0);
 }
 
 TEST_F(Tiers, MetricsLabelsAreCappedAndMayRequireTheAdminToken) {

@@ -226,6 +226,42 @@ TEST(TierScheduler, PoolThreadsRunOnTheTiersCpus) {
   EXPECT_NE(sched.PoolFor(7, moved), pool);
 }
 
+TEST(QuotaOverrides, EveryFieldRoundTripsAndPoolSettingsGiveAPoolOfItsOwn) {
+  QuotaOverrides o;
+  ASSERT_TRUE(SetQuotaField(&o, "recommendations_per_s", false, 7.5, std::nullopt).ok());
+  ASSERT_TRUE(SetQuotaField(&o, "max_k", false, 20, std::nullopt).ok());
+  ASSERT_TRUE(SetQuotaField(&o, "durability", false, std::nullopt, "power").ok());
+  ASSERT_TRUE(SetQuotaField(&o, "threads", false, 3, std::nullopt).ok());
+  ASSERT_TRUE(SetQuotaField(&o, "queue", false, 9, std::nullopt).ok());
+  ASSERT_TRUE(SetQuotaField(&o, "nice", false, 12, std::nullopt).ok());
+  EXPECT_FALSE(SetQuotaField(&o, "nice", false, 20, std::nullopt).ok());
+  EXPECT_FALSE(SetQuotaField(&o, "pool", false, std::nullopt, "solo").ok());
+  EXPECT_FALSE(SetQuotaField(&o, "cpus", false, 1, std::nullopt).ok()) << "per tier only";
+  auto decoded = QuotaOverrides::Decode(o.Encode());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->Encode(), o.Encode());
+  TierSpec standard = Spec(Tier::kStandard, PoolKind::kShared, 2, 512);
+  standard.nice = 10;
+  const TierSpec mine = decoded->ApplyTo(standard);
+  EXPECT_EQ(mine.pool, PoolKind::kDedicated);
+  EXPECT_EQ(mine.threads, 3);
+  EXPECT_EQ(mine.queue, 9);
+  EXPECT_EQ(mine.nice, 12);
+  EXPECT_EQ(mine.quotas.recommendations_per_s, 7.5);
+  EXPECT_EQ(mine.quotas.max_k, 20);
+  EXPECT_EQ(mine.quotas.durability, Durability::kPower);
+  EXPECT_TRUE(decoded->Check().ok());
+  ASSERT_TRUE(SetQuotaField(&*decoded, "pool", false, std::nullopt, "shared").ok());
+  EXPECT_EQ(decoded->Check().code(), absl::StatusCode::kInvalidArgument);
+  for (const char* field : {"threads", "queue", "nice"}) {
+    ASSERT_TRUE(SetQuotaField(&*decoded, field, true, std::nullopt, std::nullopt).ok());
+  }
+  EXPECT_TRUE(decoded->Check().ok());
+  EXPECT_EQ(decoded->ApplyTo(standard).pool, PoolKind::kShared);
+  EXPECT_EQ(QuotaOverrides::Decode(std::string(1, '\x7f')).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST(TierScheduler, RetiredPoolRunsItsQueueBeforeItIsJoined) {
   TierScheduler sched(3'600'000);
   auto pool = sched.PoolFor(5, Spec(Tier::kPremium, PoolKind::kDedicated, 1, 8));
@@ -236,8 +272,10 @@ TEST(TierScheduler, RetiredPoolRunsItsQueueBeforeItIsJoined) {
     ++ran;
   }));
   ASSERT_TRUE(pool->TrySubmit([&] { ++ran; }));
-  std::optional<Tier> tier = Tier::kStandard;  // the tenant moved down
-  sched.SetTierLookup([&](TenantIid) { return tier; });
+  // The tenant moved down to a shared tier.
+  sched.SetTierLookup([](TenantIid) {
+    return std::optional<TierScheduler::Placement>({Tier::kStandard, false});
+  });
   sched.Maintain();
   EXPECT_EQ(sched.dedicated_pools(), 0u);
   EXPECT_EQ(sched.retired_pools(), 1u);
