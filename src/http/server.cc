@@ -233,8 +233,18 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     size_t qpos = target.find('?');
     req_.path = std::string(target.substr(0, qpos));
     auto segments = SplitPath(req_.path);
-    if (!segments.ok()) return Refuse(segments.status());
-    req_.segments = std::move(*segments);
+    absl::Status path_status;
+    if (segments.ok()) {
+      req_.segments = std::move(*segments);
+    } else {
+      if (req_.path.empty() || req_.path[0] != '/') return Refuse(segments.status());
+      // A malformed escape is a 400, after route, credentials and rate (SPEC 7.4): route on
+      // the raw segments, admit, then refuse.
+      path_status = segments.status();
+      for (std::string_view raw : util::Split(std::string_view(req_.path).substr(1), '/')) {
+        req_.segments.emplace_back(raw);
+      }
+    }
     RouteMatch match = server_->router_->Match(req_.method, req_.segments);
     if (match.route == nullptr) {
       if (!match.allow.empty()) {
@@ -284,6 +294,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
             "model uploads take application/x-tar, application/gzip or application/json"));
       }
     }
+    if (!path_status.ok()) return Refuse(path_status);
     if (!query_status.ok()) return Refuse(query_status);
     if (file_body) {
       // Each staged upload holds a file in the data dir and a control thread: cap them.

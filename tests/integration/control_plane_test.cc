@@ -166,6 +166,10 @@ TEST_F(ControlPlane, BadRequestsGetTheirErrorAndChangeNothing) {
       // A malformed query is a 400, but only after credentials (SPEC 7.4 order).
       {"GET", "/v1/admin/tenants?limit=%zz", "", {}, 401, "unauthenticated"},
       {"GET", "/v1/admin/tenants?limit=%zz", "", Admin(), 400, "invalid_argument"},
+      // So is a malformed escape in the path (after the route too).
+      {"GET", "/v1/admin/tenants/%zz", "", {}, 401, "unauthenticated"},
+      {"GET", "/v1/admin/tenants/%zz", "", Admin(), 400, "invalid_argument"},
+      {"GET", "/v1/nothing/%zz", "", Admin(), 404, "not_found"},
       // A tenant key is not an admin token.
       {"POST", "/v1/admin/tenants", R"({"id":"x1"})",
        Bearer("recd_server_aaaaaaaaaaaa_" + std::string(32, 'a')), 401, "unauthenticated"},
