@@ -24,7 +24,7 @@ absl::Status ParseEvents(std::string& body, std::vector<ingest::EventInput>* inp
                          std::vector<std::string_view>* shape_errors, size_t max_events) {
   bool seen = false;
   RECD_RETURN_IF_ERROR(VisitJsonObject(body, [&](std::string_view key, JsonValue v) -> absl::Status {
-    if (key != "events") return absl::OkStatus();  // unknown fields are ignored
+    if (key != "events") return ConsumeJsonValue(v);  // unknown fields are ignored, if well-formed
     seen = true;
     return VisitArrayValue(v, "events", [&](size_t index, JsonValue ev) -> absl::Status {
       if (index >= max_events) {
@@ -35,6 +35,7 @@ absl::Status ParseEvents(std::string& body, std::vector<ingest::EventInput>* inp
       std::string_view error;
       simdjson::ondemand::object obj;
       if (ev.get_object().get(obj)) {
+        RECD_RETURN_IF_ERROR(ConsumeJsonValue(ev));  // a wrong type, not malformed JSON
         inputs->push_back(in);
         shape_errors->push_back("invalid_event");
         return absl::OkStatus();
@@ -44,26 +45,32 @@ absl::Status ParseEvents(std::string& body, std::vector<ingest::EventInput>* inp
         if (field.unescaped_key().get(k)) return absl::InvalidArgumentError("malformed JSON");
         JsonValue fv;
         if (field.value().get(fv)) return absl::InvalidArgumentError("malformed JSON");
-        auto as_string = [&](std::string_view* out, std::string_view err) {
-          if (fv.get_string().get(*out) && error.empty()) error = err;
+        // A value of the wrong type names the event; one that is not JSON refuses the batch.
+        auto as_string = [&](std::string_view* out, std::string_view err) -> absl::Status {
+          if (!fv.get_string().get(*out)) return absl::OkStatus();
+          if (error.empty()) error = err;
+          return ConsumeJsonValue(fv);
         };
         if (k == "user") {
-          as_string(&in.user, "invalid_user");
+          RECD_RETURN_IF_ERROR(as_string(&in.user, "invalid_user"));
         } else if (k == "item") {
-          as_string(&in.item, "invalid_item");
+          RECD_RETURN_IF_ERROR(as_string(&in.item, "invalid_item"));
         } else if (k == "type") {
-          as_string(&in.type, "invalid_type");
+          RECD_RETURN_IF_ERROR(as_string(&in.type, "invalid_type"));
         } else if (k == "request_id") {
-          as_string(&in.request_id, "invalid_request_id");
+          RECD_RETURN_IF_ERROR(as_string(&in.request_id, "invalid_request_id"));
         } else if (k == "ts") {
           int64_t ts = 0;
           bool is_null = false;
           if (!fv.is_null().get(is_null) && is_null) continue;
           if (fv.get_int64().get(ts)) {
             in.ts_valid = false;
+            RECD_RETURN_IF_ERROR(ConsumeJsonValue(fv));
           } else {
             in.ts = ts;
           }
+        } else {
+          RECD_RETURN_IF_ERROR(ConsumeJsonValue(fv));  // unknown event fields are ignored too
         }
       }
       inputs->push_back(in);

@@ -52,6 +52,57 @@ absl::Status VisitJsonObject(std::string& body,
   return absl::OkStatus();
 }
 
+absl::Status ConsumeJsonValue(JsonValue value) {
+  simdjson::ondemand::json_type type;
+  if (auto ec = value.type().get(type)) return Malformed(ec);
+  switch (type) {
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object object;
+      if (auto ec = value.get_object().get(object)) return Malformed(ec);
+      for (auto field : object) {
+        std::string_view key;
+        if (auto ec = field.unescaped_key().get(key)) return Malformed(ec);
+        JsonValue v;
+        if (auto ec = field.value().get(v)) return Malformed(ec);
+        RECD_RETURN_IF_ERROR(ConsumeJsonValue(v));
+      }
+      return absl::OkStatus();
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array array;
+      if (auto ec = value.get_array().get(array)) return Malformed(ec);
+      for (auto item : array) {
+        JsonValue v;
+        if (auto ec = item.get(v)) return Malformed(ec);
+        RECD_RETURN_IF_ERROR(ConsumeJsonValue(v));
+      }
+      return absl::OkStatus();
+    }
+    case simdjson::ondemand::json_type::number: {
+      simdjson::ondemand::number n;
+      if (auto ec = value.get_number().get(n)) return Malformed(ec);
+      return absl::OkStatus();
+    }
+    case simdjson::ondemand::json_type::string: {
+      std::string_view s;
+      if (auto ec = value.get_string().get(s)) return Malformed(ec);
+      return absl::OkStatus();
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b = false;
+      if (auto ec = value.get_bool().get(b)) return Malformed(ec);
+      return absl::OkStatus();
+    }
+    case simdjson::ondemand::json_type::null: {
+      bool is_null = false;
+      if (auto ec = value.is_null().get(is_null)) return Malformed(ec);
+      if (!is_null) return absl::InvalidArgumentError("malformed JSON: bad literal");
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError("malformed JSON");
+}
+
 absl::Status VisitObjectValue(JsonValue value, std::string_view what,
                               absl::FunctionRef<absl::Status(std::string_view, JsonValue)> on_field) {
   simdjson::ondemand::object object;

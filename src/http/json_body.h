@@ -29,6 +29,12 @@ absl::Status VisitObjectValue(JsonValue value, std::string_view what,
 absl::Status VisitArrayValue(JsonValue value, std::string_view what,
                              absl::FunctionRef<absl::Status(size_t index, JsonValue v)> on_item);
 
+// Reads `value` through to its end, whatever its type, so that malformed JSON inside it is
+// found: the On-Demand parser skips values nobody reads without checking them, and a bad
+// request must be refused whole (SPEC 6). InvalidArgument "malformed JSON" if it is not
+// well-formed. Also on a value whose typed read just failed (simdjson allows a second try).
+absl::Status ConsumeJsonValue(JsonValue value);
+
 absl::StatusOr<std::string_view> GetString(JsonValue value, std::string_view field);
 absl::StatusOr<int64_t> GetInt(JsonValue value, std::string_view field);
 absl::StatusOr<double> GetNumber(JsonValue value, std::string_view field);

@@ -107,7 +107,15 @@ TEST_F(Collector, BadBatchesStoreNothing) {
                                          {R"([1,2])", 400},
                                          {Batch({Ev("u1", "a")}).substr(0, 30), 400},
                                          {Batch(many), 400},
-                                         {huge, 413}}) {
+                                         {huge, 413},
+                                         // Malformed JSON anywhere refuses the whole batch,
+                                         // in fields that are ignored or wrongly typed too.
+                                         {R"({"events":[)" + Ev("u1", "a") + R"(],"x":tru})", 400},
+                                         {R"({"events":[{"user":"u1","item":"a","type":"view","y":nul}]})", 400},
+                                         {R"({"events":[{"user":tru,"item":"a","type":"view"}]})", 400},
+                                         {R"({"events":[{"user":"u1","item":"a","type":"view","ts":1.5e}]})", 400},
+                                         {R"({"events":[)" + Ev("u1", "a") + R"(,7x]})", 400},
+                                         {R"({"events":[)" + Ev("u1", "a") + R"(],"x":{"y":[1,}})", 400}}) {
     HttpResult r = client_->Send("POST", "/v1/events", c.body, Bearer(k.server));
     EXPECT_EQ(r.status, c.status) << c.body.substr(0, 80) << " -> " << r.body;
     if (c.body == Batch(many)) {
