@@ -177,6 +177,7 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   ticket.deadline_mono_ns = request.admitted_mono_ns + deadline_ms * 1'000'000;
   ticket.pool = pool.get();
   ticket.tier_label = kTierLabels[static_cast<int>(tenant.tier)];
+  ticket.tenant_label = LabelOf(tenant);
   ticket.inflight_hold = std::move(inflight);
   ticket.pool_hold = std::move(pool);
   return ticket;

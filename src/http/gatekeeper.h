@@ -27,6 +27,9 @@ struct Ticket {
   std::shared_ptr<void> inflight_hold;
   std::shared_ptr<sched::WorkerPool> pool_hold;
   std::string_view tier_label;  // metrics label of the pool's tier ("control" for admin)
+  // The tenant's metrics label (its id, or "_other" past the label cap); empty for admin and
+  // ops routes. A view of the tenant the ticket holds, or of a literal.
+  std::string_view tenant_label;
 };
 
 class Gatekeeper {

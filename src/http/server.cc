@@ -96,6 +96,11 @@ class HttpServer::Impl {
     tier_latency_ = metrics->AddHistogram(
         "recd_tier_request_duration_seconds",
         "Time from headers read to answer written for admitted requests, by tier", {"tier"});
+    tenant_latency_ = metrics->AddHistogram(
+        "recd_tenant_request_duration_seconds",
+        "Time from headers read to answer written for admitted tenant requests, by tenant "
+        "(capped labels, SPEC 7.6) and tier",
+        {"tenant", "tier"});
     refused_connections_ =
         metrics->AddCounter("recd_http_connections_refused_total",
                             "Connections answered 503 and closed at accept: over max_connections", {})
@@ -146,6 +151,7 @@ class HttpServer::Impl {
   metering::HistogramFamily* latency_;
   metering::HistogramFamily* queue_wait_;
   metering::HistogramFamily* tier_latency_;
+  metering::HistogramFamily* tenant_latency_;
 
   absl::Mutex sessions_mu_;
   std::vector<std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(sessions_mu_);
@@ -558,6 +564,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     server_->latency_->Get({route})->Observe(seconds);
     if (!ticket_.tier_label.empty()) {
       server_->tier_latency_->Get({ticket_.tier_label})->Observe(seconds);
+    }
+    if (!ticket_.tenant_label.empty()) {
+      server_->tenant_latency_->Get({ticket_.tenant_label, ticket_.tier_label})->Observe(seconds);
     }
   }
 

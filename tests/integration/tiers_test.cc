@@ -552,6 +552,14 @@ TEST_F(Tiers, MetricsLabelsAreCappedAndMayRequireTheAdminToken) {
   HttpResult m = client_->Send("GET", "/metrics", "", Admin());
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find(R"(tenant="prem",tier="premium")"), std::string::npos);
+  // Latency per tenant too (SPEC 2), under the same label cap.
+  EXPECT_NE(
+      m.body.find(R"(recd_tenant_request_duration_seconds_count{tenant="prem",tier="premium"} 1)"),
+      std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find(
+                R"(recd_tenant_request_duration_seconds_count{tenant="_other",tier="standard"} 2)"),
+            std::string::npos);
   // Onboarded after start: labelled only from the next start or SIGHUP.
   EXPECT_NE(m.body.find(R"(tenant="_other",tier="standard")"), std::string::npos);
   EXPECT_EQ(m.body.find(R"(tenant="s-one")"), std::string::npos);
