@@ -238,6 +238,10 @@ absl::Status Daemon::Init(const Config& config) {
   services.recommender = recommender_.get();
   services.impressions = impressions_.get();
   services.model_root = config.model_root;
+  if (config.model_root.empty()) {
+    RECD_LOG(Info) << "model_root is not set: {\"path\"} model imports may name any folder "
+                      "recd can read (set model_root to confine them)";
+  }
   services.prefilter_min_rows = static_cast<uint32_t>(config.f32_prefilter_min_rows);
   services.limiter = limiter_.get();
   services.usage = usage_.get();

@@ -59,17 +59,17 @@ std::string RealPath(const std::string& path) {
 }
 
 bool Within(const std::string& path, const std::string& root) {
-  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-                          path[root.size()] == '/');
+  return root == "/" || path == root ||
+         (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+          path[root.size()] == '/');
 }
 
-// {"path": ...} names a folder below model_root; nothing else on the server is readable: no
-// `..`, and neither the folder nor any entry in it may resolve (through links) outside the root.
+// {"path": ...} names a folder on the server (SPEC 2). With model_root set, only below it:
+// no `..`, and neither the folder nor any entry in it may resolve (through links) outside the
+// root. Without it, any absolute folder recd can read (the route needs the admin token, who
+// can upload any model anyway); `..` is still refused.
 absl::StatusOr<std::string> ResolveImportPath(const ApiServices& s, const std::string& body_file) {
-  if (s.model_root.empty()) {
-    return absl::PermissionDeniedError(
-        "importing from a server path is disabled: model_root is not configured");
-  }
+  const bool rooted = !s.model_root.empty();
   std::string body;
   {
     std::ifstream in(body_file, std::ios::binary);
@@ -90,7 +90,11 @@ absl::StatusOr<std::string> ResolveImportPath(const ApiServices& s, const std::s
   for (std::string_view part : util::Split(*path, '/')) {
     if (part == "..") return absl::InvalidArgumentError("\"path\" must not contain \"..\"");
   }
-  const std::string root = RealPath(s.model_root);
+  if (!rooted && (*path)[0] != '/') {
+    return absl::InvalidArgumentError(
+        "\"path\" must be absolute (relative paths need model_root in the config)");
+  }
+  const std::string root = rooted ? RealPath(s.model_root) : "/";
   if (root.empty()) {
     return absl::UnavailableError(util::StrCat("model_root ", s.model_root, " is not accessible"));
   }

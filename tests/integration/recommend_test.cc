@@ -573,12 +573,25 @@ TEST_F(PathImportTest, ImportsOnlyBelowTheModelRoot) {
   EXPECT_EQ(list["models"].get_array().size(), 2u);
 }
 
-TEST_F(RecommendTest, PathImportIsOffWithoutModelRoot) {
+// Without model_root (the embedded default) any absolute folder recd can read imports (SPEC
+// 2); relative paths and `..` are refused, and a folder that is not a model is a 400.
+TEST_F(RecommendTest, PathImportWithoutModelRootTakesAbsoluteFolders) {
   Onboard("acme");
-  Headers h = Admin();
-  h.emplace_back("Content-Type", "application/json");
-  HttpResult r = client_->Send("PUT", "/v1/admin/tenants/acme/models/v1", R"({"path":"/tmp"})", h);
-  EXPECT_EQ(r.status, 403) << r.body;
+  mt::TempDir dir;
+  mt::WriteGoodFolder(dir.Sub("v7"), Spec(1));
+  auto put = [&](const std::string& version, const std::string& path) {
+    Headers h = Admin();
+    h.emplace_back("Content-Type", "application/json");
+    return client_->Send("PUT", "/v1/admin/tenants/acme/models/" + version,
+                         R"({"path":")" + path + R"("})", h);
+  };
+  HttpResult r = put("v7", dir.Sub("v7"));
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(put("rel", "v7").status, 400);
+  EXPECT_EQ(put("dots", dir.Sub("v7") + "/../v7").status, 400);
+  EXPECT_EQ(put("tmp", "/tmp").status, 400) << "not a model folder";
+  Json list(AdminCall("GET", "/v1/admin/tenants/acme/models").body);
+  EXPECT_EQ(list["models"].get_array().size(), 1u);
 }
 
 // Float32 models from f32_prefilter_min_rows rows are imported with an int8 copy and scanned
