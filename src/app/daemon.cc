@@ -200,17 +200,24 @@ absl::Status Daemon::Init(const Config& config) {
 
   metrics_.AddGauge("recd_build_info", "Build information", {"version"},
                     [] { return std::vector<metering::GaugeSample>{{{RECD_VERSION}, 1}}; });
-  metrics_.AddGauge("recd_pool_queue_depth", "Queued requests per pool", {"pool", "tier"},
-                    [this] {
-                      std::vector<metering::GaugeSample> out{
-                          {{control_pool_->name(), "control"},
-                           static_cast<double>(control_pool_->QueueDepth())}};
-                      for (const auto& p : scheduler_->Pools()) {
-                        out.push_back({{p.name, std::string(TierName(p.tier))},
-                                       static_cast<double>(p.queue_depth)});
-                      }
-                      return out;
-                    });
+  // `tenant`: the tenant of a dedicated pool (under the label cap), empty for shared pools.
+  metrics_.AddGauge(
+      "recd_pool_queue_depth", "Queued requests per pool", {"pool", "tier", "tenant"}, [this] {
+        std::vector<metering::GaugeSample> out{{{control_pool_->name(), "control", ""},
+                                                static_cast<double>(control_pool_->QueueDepth())}};
+        auto table = registry_->Snapshot();
+        for (const auto& p : scheduler_->Pools()) {
+          std::string tenant;
+          if (p.dedicated) {
+            auto it = table->by_iid.find(p.iid);
+            tenant = it == table->by_iid.end() ? "_gone"
+                                               : std::string(gatekeeper_->LabelOf(*it->second));
+          }
+          out.push_back({{p.name, std::string(TierName(p.tier)), std::move(tenant)},
+                         static_cast<double>(p.queue_depth)});
+        }
+        return out;
+      });
   metrics_.AddGauge("recd_dedicated_pools", "Dedicated tenant pools alive", {}, [this] {
     return std::vector<metering::GaugeSample>{
         {{}, static_cast<double>(scheduler_->dedicated_pools())}};

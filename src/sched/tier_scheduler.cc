@@ -68,7 +68,7 @@ std::vector<TierScheduler::PoolInfo> TierScheduler::Pools() const {
   std::vector<PoolInfo> out;
   out.reserve(pools_.size());
   for (const auto& [key, e] : pools_) {
-    out.push_back({e.pool->name(), key.tier, key.iid != 0, e.pool->QueueDepth(),
+    out.push_back({e.pool->name(), key.tier, key.iid != 0, key.iid, e.pool->QueueDepth(),
                    e.pool->capacity()});
   }
   return out;

@@ -55,6 +55,7 @@ class TierScheduler {
     std::string name;
     Tier tier;
     bool dedicated;
+    TenantIid iid;  // the tenant of a dedicated pool; 0 for a shared one
     size_t queue_depth;
     size_t capacity;
   };

@@ -564,6 +564,7 @@ TEST_F(Tiers, MetricsLabelsAreCappedAndMayRequireTheAdminToken) {
   EXPECT_NE(m.body.find(R"(tenant="_other",tier="standard")"), std::string::npos);
   EXPECT_EQ(m.body.find(R"(tenant="s-one")"), std::string::npos);
   EXPECT_NE(m.body.find("recd_pool_queue_depth{pool=\"premium-"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(tier="premium",tenant="prem"} )"), std::string::npos) << m.body;
   Reload("metrics_require_admin = true\nmax_tenant_labels = 1\n");
   touch();
   m = client_->Send("GET", "/metrics", "", Admin());
