@@ -139,9 +139,12 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
   }
   const control::Tenant& tenant = *ticket.ctx.principal.tenant;
   const auto table = deps_.tiers->Get();
-  // The tier's pool settings with the tenant's own (a tenant with pool overrides has a pool
-  // of its own).
-  const sched::TierSpec spec = tenant.overrides.ApplyTo(table->Get(tenant.tier));
+  // The tier's pool settings, or the tenant's own (a tenant with pool overrides has a pool of
+  // its own); the copy only for those tenants.
+  const sched::TierSpec& tier_spec = table->Get(tenant.tier);
+  std::optional<sched::TierSpec> own_spec;
+  if (tenant.overrides.HasPoolSettings()) own_spec = tenant.overrides.ApplyTo(tier_spec);
+  const sched::TierSpec& spec = own_spec ? *own_spec : tier_spec;
   // Computed once per request: the handler reads them from the context.
   ticket.ctx.quotas = table->QuotasFor(tenant.tier, tenant.overrides);
   const sched::Quotas& quotas = ticket.ctx.quotas;

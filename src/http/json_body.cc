@@ -52,7 +52,48 @@ absl::Status VisitJsonObject(std::string& body,
   return absl::OkStatus();
 }
 
-absl::Status ConsumeJsonValue(JsonValue value) {
+namespace {
+
+// The JSON number grammar (RFC 8259), checked on the token's text: a valid number is never
+// refused for its range (that is the reader's business), a malformed one always is.
+bool IsJsonNumber(std::string_view t) {
+  while (!t.empty() &&
+         (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
+    t.remove_suffix(1);
+  }
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+// Deep enough for any body recd reads (events nest 3 levels); the bound keeps the recursion
+// below off the stack's end whatever a client sends.
+constexpr int kMaxConsumeDepth = 64;
+
+absl::Status ConsumeAt(JsonValue value, int depth) {
+  if (depth > kMaxConsumeDepth) {
+    return absl::InvalidArgumentError(
+        util::StrCat("JSON nested more than ", kMaxConsumeDepth, " levels deep"));
+  }
   simdjson::ondemand::json_type type;
   if (auto ec = value.type().get(type)) return Malformed(ec);
   switch (type) {
@@ -64,7 +105,7 @@ absl::Status ConsumeJsonValue(JsonValue value) {
         if (auto ec = field.unescaped_key().get(key)) return Malformed(ec);
         JsonValue v;
         if (auto ec = field.value().get(v)) return Malformed(ec);
-        RECD_RETURN_IF_ERROR(ConsumeJsonValue(v));
+        RECD_RETURN_IF_ERROR(ConsumeAt(v, depth + 1));
       }
       return absl::OkStatus();
     }
@@ -74,13 +115,13 @@ absl::Status ConsumeJsonValue(JsonValue value) {
       for (auto item : array) {
         JsonValue v;
         if (auto ec = item.get(v)) return Malformed(ec);
-        RECD_RETURN_IF_ERROR(ConsumeJsonValue(v));
+        RECD_RETURN_IF_ERROR(ConsumeAt(v, depth + 1));
       }
       return absl::OkStatus();
     }
     case simdjson::ondemand::json_type::number: {
-      simdjson::ondemand::number n;
-      if (auto ec = value.get_number().get(n)) return Malformed(ec);
+      if (!IsJsonNumber(value.raw_json_token()))
+        return absl::InvalidArgumentError("malformed JSON: bad number");
       return absl::OkStatus();
     }
     case simdjson::ondemand::json_type::string: {
@@ -102,6 +143,10 @@ absl::Status ConsumeJsonValue(JsonValue value) {
   }
   return absl::InvalidArgumentError("malformed JSON");
 }
+
+}  // namespace
+
+absl::Status ConsumeJsonValue(JsonValue value) { return ConsumeAt(value, 0); }
 
 absl::Status VisitObjectValue(JsonValue value, std::string_view what,
                               absl::FunctionRef<absl::Status(std::string_view, JsonValue)> on_field) {

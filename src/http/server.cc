@@ -248,7 +248,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       // the raw segments, admit, then refuse.
       path_status = segments.status();
       for (std::string_view raw : util::Split(std::string_view(req_.path).substr(1), '/')) {
-        req_.segments.emplace_back(raw);
+        auto decoded = PercentDecode(raw, /*plus_is_space=*/false);
+        req_.segments.push_back(decoded.ok() ? std::move(*decoded) : std::string(raw));
       }
     }
     RouteMatch match = server_->router_->Match(req_.method, req_.segments);

@@ -143,16 +143,21 @@ absl::StatusOr<QuotaOverrides> QuotaOverrides::Decode(std::string_view in) {
       case kMemory: o.model_memory = static_cast<ModelMemory>(i); break;
       case kModelBytes: o.max_model_bytes = i; break;
       case kInflight: o.max_inflight = i; break;
+      // Pool settings are range-checked like the config's: a bad one would rebuild pools.
       case kPool:
+        if (u > 1) return absl::DataLossError("corrupt quota overrides: pool");
         o.pool = static_cast<PoolKind>(i);
         break;
       case kThreads:
+        if (u < 1 || u > 256) return absl::DataLossError("corrupt quota overrides: threads");
         o.threads = i;
         break;
       case kQueue:
+        if (u < 1 || u > 1'000'000) return absl::DataLossError("corrupt quota overrides: queue");
         o.queue = i;
         break;
       case kNice:
+        if (u > 19) return absl::DataLossError("corrupt quota overrides: nice");
         o.nice = i;
         break;
       default: return absl::DataLossError("corrupt quota overrides: unknown tag");

@@ -66,6 +66,7 @@ struct QuotaOverrides {
   Quotas ApplyTo(Quotas base) const;
   // The tier's spec as this tenant runs under it: pool settings and quotas.
   TierSpec ApplyTo(const TierSpec& tier) const;
+  bool HasPoolSettings() const { return pool || threads || queue || nice; }
   // InvalidArgument for overrides that contradict each other (pool "shared" with threads,
   // queue or nice).
   absl::Status Check() const;

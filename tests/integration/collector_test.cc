@@ -100,22 +100,23 @@ TEST_F(Collector, BadBatchesStoreNothing) {
     std::string body;
     int status;
   };
-  for (const Case& c : std::vector<Case>{{"not json", 400},
-                                         {R"({"events":{}})", 400},
-                                         {R"({"events":[]})", 400},
-                                         {R"({"evnts":[]})", 400},
-                                         {R"([1,2])", 400},
-                                         {Batch({Ev("u1", "a")}).substr(0, 30), 400},
-                                         {Batch(many), 400},
-                                         {huge, 413},
-                                         // Malformed JSON anywhere refuses the whole batch,
-                                         // in fields that are ignored or wrongly typed too.
-                                         {R"({"events":[)" + Ev("u1", "a") + R"(],"x":tru})", 400},
-                                         {R"({"events":[{"user":"u1","item":"a","type":"view","y":nul}]})", 400},
-                                         {R"({"events":[{"user":tru,"item":"a","type":"view"}]})", 400},
-                                         {R"({"events":[{"user":"u1","item":"a","type":"view","ts":1.5e}]})", 400},
-                                         {R"({"events":[)" + Ev("u1", "a") + R"(,7x]})", 400},
-                                         {R"({"events":[)" + Ev("u1", "a") + R"(],"x":{"y":[1,}})", 400}}) {
+  for (const Case& c :
+       std::vector<Case>{{"not json", 400},
+                         {R"({"events":{}})", 400},
+                         {R"({"events":[]})", 400},
+                         {R"({"evnts":[]})", 400},
+                         {R"([1,2])", 400},
+                         {Batch({Ev("u1", "a")}).substr(0, 30), 400},
+                         {Batch(many), 400},
+                         {huge, 413},
+                         // Malformed JSON anywhere refuses the whole batch,
+                         // in fields that are ignored or wrongly typed too.
+                         {R"({"events":[)" + Ev("u1", "a") + R"(],"x":tru})", 400},
+                         {R"({"events":[{"user":"u1","item":"a","type":"view","y":nul}]})", 400},
+                         {R"({"events":[{"user":tru,"item":"a","type":"view"}]})", 400},
+                         {R"({"events":[{"user":"u1","item":"a","type":"view","ts":1.5e}]})", 400},
+                         {R"({"events":[)" + Ev("u1", "a") + R"(,7x]})", 400},
+                         {R"({"events":[)" + Ev("u1", "a") + R"(],"x":{"y":[1,2}]})", 400}}) {
     HttpResult r = client_->Send("POST", "/v1/events", c.body, Bearer(k.server));
     EXPECT_EQ(r.status, c.status) << c.body.substr(0, 80) << " -> " << r.body;
     if (c.body == Batch(many)) {
@@ -123,6 +124,30 @@ TEST_F(Collector, BadBatchesStoreNothing) {
     }
   }
   EXPECT_EQ(HistoryItems(client_.get(), k.server, "u1"), std::vector<std::string>{"keep"});
+}
+
+// Valid JSON that recd does not read is never refused for its size or range: a huge ts names
+// its event, a huge number in an ignored field is ignored. Nesting is bounded (64 levels), so
+// a body of brackets cannot exhaust a thread's stack.
+TEST_F(Collector, ValidButOddJsonIsJudgedByItsValuesAndDeepNestingIsRefused) {
+  Keys k = Onboard("acme");
+  HttpResult r = client_->Send(
+      "POST", "/v1/events",
+      R"({"events":[{"user":"u1","item":"big","type":"view","ts":99999999999999999999},)" +
+          Ev("u1", "ok") + R"(],"trace":123456789012345678901234.5e-3})",
+      Bearer(k.ingest));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(int64_t(Json(r.body)["accepted"]), 1);
+  EXPECT_NE(r.body.find(R"({"index":0,"error":"invalid_ts"})"), std::string::npos) << r.body;
+  const std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
+  for (const std::string& body : {R"({"events":[)" + Ev("u1", "a") + R"(],"x":)" + deep + "}",
+                                  R"({"events":[)" + deep + "]}"}) {
+    r = client_->Send("POST", "/v1/events", body, Bearer(k.ingest));
+    EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
+    EXPECT_NE(r.body.find("nested"), std::string::npos) << r.body.substr(0, 200);
+  }
+  EXPECT_EQ(client_->Send("GET", "/healthz").status, 200);
+  EXPECT_EQ(HistoryItems(client_.get(), k.server, "u1"), std::vector<std::string>{"ok"});
 }
 
 TEST_F(Collector, KeysNeverReachAnotherTenantsData) {

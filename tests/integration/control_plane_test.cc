@@ -170,6 +170,7 @@ TEST_F(ControlPlane, BadRequestsGetTheirErrorAndChangeNothing) {
       {"GET", "/v1/admin/tenants/%zz", "", {}, 401, "unauthenticated"},
       {"GET", "/v1/admin/tenants/%zz", "", Admin(), 400, "invalid_argument"},
       {"GET", "/v1/nothing/%zz", "", Admin(), 404, "not_found"},
+      {"GET", "/v1/%61dmin/tenants/%zz", "", Admin(), 400, "invalid_argument"},
       // A tenant key is not an admin token.
       {"POST", "/v1/admin/tenants", R"({"id":"x1"})",
        Bearer("recd_server_aaaaaaaaaaaa_" + std::string(32, 'a')), 401, "unauthenticated"},

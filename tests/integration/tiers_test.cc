@@ -525,7 +525,12 @@ TEST_F(Tiers, PoolSettingsCanBeOverriddenForOneTenant) {
   EXPECT_EQ(int64_t(j["tenant"]["quotas"]["nice"]), 12);
   ASSERT_EQ(client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server)).status, 200);
   EXPECT_EQ(GaugeValue(daemon_.port(), "recd_dedicated_pools"), 1);
-  const std::vector<int> nices = OwnPoolNices(daemon_.pid(), "standard");
+  // The pool's threads name themselves as they start: wait for all three.
+  std::vector<int> nices = OwnPoolNices(daemon_.pid(), "standard");
+  for (int i = 0; i < 200 && nices.size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    nices = OwnPoolNices(daemon_.pid(), "standard");
+  }
   EXPECT_EQ(nices, std::vector<int>(3, 12));
   Restart();  // overrides are stored with the tenant
   EXPECT_EQ(int64_t(Json(quotas())["tenant"]["quotas"]["threads"]), 3);

@@ -234,12 +234,26 @@ TEST(QuotaOverrides, EveryFieldRoundTripsAndPoolSettingsGiveAPoolOfItsOwn) {
   ASSERT_TRUE(SetQuotaField(&o, "threads", false, 3, std::nullopt).ok());
   ASSERT_TRUE(SetQuotaField(&o, "queue", false, 9, std::nullopt).ok());
   ASSERT_TRUE(SetQuotaField(&o, "nice", false, 12, std::nullopt).ok());
+  ASSERT_TRUE(SetQuotaField(&o, "pool", false, std::nullopt, "dedicated").ok());
+  for (const char* f : {"events_per_s", "max_events_per_batch", "deadline_ms", "retention_days",
+                        "max_model_bytes", "max_inflight"}) {
+    ASSERT_TRUE(SetQuotaField(&o, f, false, 5, std::nullopt).ok()) << f;
+  }
+  ASSERT_TRUE(SetQuotaField(&o, "model_memory", false, std::nullopt, "locked").ok());
   EXPECT_FALSE(SetQuotaField(&o, "nice", false, 20, std::nullopt).ok());
   EXPECT_FALSE(SetQuotaField(&o, "pool", false, std::nullopt, "solo").ok());
   EXPECT_FALSE(SetQuotaField(&o, "cpus", false, 1, std::nullopt).ok()) << "per tier only";
   auto decoded = QuotaOverrides::Decode(o.Encode());
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->Encode(), o.Encode());
+  EXPECT_EQ(decoded->pool, PoolKind::kDedicated);
+  EXPECT_EQ(decoded->model_memory, ModelMemory::kLocked);
+  EXPECT_EQ(decoded->max_inflight, 5);
+  EXPECT_EQ(decoded->deadline_ms, 5);
+  // A stored pool setting out of range is damage, not a setting.
+  std::string bad_nice = o.Encode();
+  bad_nice.back() = 20;  // the last field written is nice (tag, varint 12)
+  EXPECT_EQ(QuotaOverrides::Decode(bad_nice).status().code(), absl::StatusCode::kDataLoss);
   TierSpec standard = Spec(Tier::kStandard, PoolKind::kShared, 2, 512);
   standard.nice = 10;
   const TierSpec mine = decoded->ApplyTo(standard);
