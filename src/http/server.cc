@@ -285,6 +285,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         ticket_.pool->nice() < server_->options_.io_nice) {
       move_lanes_ = true;  // after this answer, so the request in hand is not disturbed
     }
+    // The other way (a tenant whose pool became nicer, e.g. by a `nice` override): answer and
+    // close, so that the client's next connection starts on the shared lane.
+    if (priority_lane_ && ticket_.pool != nullptr && ticket_.ctx.principal.tenant != nullptr &&
+        ticket_.pool->nice() >= server_->options_.io_nice) {
+      keep_alive_ = false;
+    }
 
     const bool file_body = route_->body == BodyKind::kFile;
     const size_t limit =

@@ -402,6 +402,29 @@ TEST_F(Tiers, PremiumAndAdminConnectionsMoveToThePriorityLane) {
   EXPECT_EQ(left, 1);
 }
 
+// A tenant whose pool becomes nicer than io_nice (here by a nice override) leaves the priority
+// lane: its next answer there closes the connection, and the reconnect stays shared.
+TEST_F(Tiers, ATenantMadeNicerLeavesThePriorityLane) {
+  StartWith("");
+  Keys premium = Onboard("gold", "premium");
+  client_->Close();  // the admin connection moved too; count only gold's
+  HttpClient gold(daemon_.port());
+  ASSERT_EQ(gold.Send("GET", "/v1/users/u1/events", "", Bearer(premium.server)).status, 200);
+  ASSERT_EQ(AwaitGauge(daemon_.port(), "recd_http_priority_connections", 1), 1);
+  HttpClient admin(daemon_.port());
+  ASSERT_EQ(
+      admin.Send("PATCH", "/v1/admin/tenants/gold", R"({"quotas":{"nice":15}})", Admin()).status,
+      200);
+  admin.Close();
+  HttpResult r = gold.Send("GET", "/v1/users/u1/events", "", Bearer(premium.server));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("connection"), "close");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(gold.Send("GET", "/v1/users/u1/events", "", Bearer(premium.server)).status, 200);
+  }
+  EXPECT_EQ(AwaitGauge(daemon_.port(), "recd_http_priority_connections", 0), 0);
+}
+
 TEST_F(Tiers, WithoutAPriorityLaneEveryConnectionStaysShared) {
   StartWith("priority_io_threads = 0\n");
   Keys premium = Onboard("gold", "premium");
