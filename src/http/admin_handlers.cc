@@ -19,36 +19,25 @@ constexpr int64_t kMaxListLimit = 1000;
 // What the tenant runs under: its tier's settings with its overrides applied.
 void WriteQuotas(util::JsonWriter& w, const sched::TierSpec& spec) {
   const sched::Quotas& q = spec.quotas;
+  // One key and its value a line.
+  // clang-format off
   w.BeginObject()
-      .Key("pool")
-      .String(spec.pool == sched::PoolKind::kShared ? "shared" : "dedicated")
-      .Key("threads")
-      .Int(spec.threads)
-      .Key("queue")
-      .Int(spec.queue)
-      .Key("nice")
-      .Int(spec.nice)
-      .Key("recommendations_per_s")
-      .Double(q.recommendations_per_s)
-      .Key("events_per_s")
-      .Double(q.events_per_s)
-      .Key("max_k")
-      .Int(q.max_k)
-      .Key("max_events_per_batch")
-      .Int(q.max_events_per_batch)
-      .Key("deadline_ms")
-      .Int(q.deadline_ms)
-      .Key("retention_days")
-      .Int(q.retention_days)
-      .Key("durability")
-      .String(sched::DurabilityName(q.durability))
-      .Key("model_memory")
-      .String(sched::ModelMemoryName(q.model_memory))
-      .Key("max_model_bytes")
-      .Int(q.max_model_bytes)
-      .Key("max_inflight")
-      .Int(q.max_inflight)
+      .Key("pool").String(spec.pool == sched::PoolKind::kShared ? "shared" : "dedicated")
+      .Key("threads").Int(spec.threads)
+      .Key("queue").Int(spec.queue)
+      .Key("nice").Int(spec.nice)
+      .Key("recommendations_per_s").Double(q.recommendations_per_s)
+      .Key("events_per_s").Double(q.events_per_s)
+      .Key("max_k").Int(q.max_k)
+      .Key("max_events_per_batch").Int(q.max_events_per_batch)
+      .Key("deadline_ms").Int(q.deadline_ms)
+      .Key("retention_days").Int(q.retention_days)
+      .Key("durability").String(sched::DurabilityName(q.durability))
+      .Key("model_memory").String(sched::ModelMemoryName(q.model_memory))
+      .Key("max_model_bytes").Int(q.max_model_bytes)
+      .Key("max_inflight").Int(q.max_inflight)
       .EndObject();
+  // clang-format on
 }
 
 void WriteTenant(util::JsonWriter& w, const control::Tenant& t, const sched::TierTable& tiers) {

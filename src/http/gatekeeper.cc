@@ -193,12 +193,11 @@ void TieredGatekeeper::Complete(const Ticket& ticket, int status, const metering
   const bool refused = status == 429 || status == 503;
   if (refused && reason.empty()) reason = status == 429 ? "rate_limited" : "overloaded";
   Count(*tenant, status, refused ? reason : std::string_view());
-  if (ingested.accepted + ingested.rejected > 0) {
-    const std::string_view label = LabelOf(*tenant);
-    const std::string_view tier = kTierLabels[static_cast<int>(tenant->tier)];
-    if (ingested.accepted > 0) events_->Get({label, tier, "accepted"})->Inc(ingested.accepted);
-    if (ingested.rejected > 0) events_->Get({label, tier, "rejected"})->Inc(ingested.rejected);
-  }
+  // The labels admission chose (LabelOf once per request, not again here).
+  const std::string_view label = ticket.tenant_label;
+  const std::string_view tier = ticket.tier_label;
+  if (ingested.accepted > 0) events_->Get({label, tier, "accepted"})->Inc(ingested.accepted);
+  if (ingested.rejected > 0) events_->Get({label, tier, "rejected"})->Inc(ingested.rejected);
   if (deps_.usage == nullptr) return;
   if (refused) {
     metering::UsageDelta d;

@@ -75,22 +75,12 @@ bool QuotaOverrides::empty() const {
 
 namespace {
 // Field tags of the encoded form; stable on disk.
+// clang-format off
 enum Tag : uint8_t {
-  kRecs = 1,
-  kEvents,
-  kMaxK,
-  kMaxBatch,
-  kDeadline,
-  kRetention,
-  kDurability,
-  kMemory,
-  kModelBytes,
-  kInflight,
-  kPool,
-  kThreads,
-  kQueue,
-  kNice
+  kRecs = 1, kEvents, kMaxK, kMaxBatch, kDeadline, kRetention, kDurability, kMemory, kModelBytes,
+  kInflight, kPool, kThreads, kQueue, kNice
 };
+// clang-format on
 
 void PutInt(std::string* out, Tag tag, int64_t v) {
   out->push_back(static_cast<char>(tag));
