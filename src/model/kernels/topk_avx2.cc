@@ -47,12 +47,8 @@ inline __m256i Reduce8I(const __m256i* a) {
 
 inline uint32_t LowBits(uint32_t n) { return n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1; }
 
-// Scores of `nr` (<= 8) consecutive float rows; lanes >= nr repeat row 0 (masked by caller).
-inline __m256 Score8F32(const float* p, size_t stride, uint32_t nr, const float* q,
-                        uint32_t chunks) {
-  const float* rows[8];
-#pragma GCC unroll 16
-  for (uint32_t i = 0; i < 8; ++i) rows[i] = p + (i < nr ? i : 0) * stride;
+// Lane i: the dot of rows[i] with q.
+inline __m256 ScoreRowsF32(const float* const* rows, const float* q, uint32_t chunks) {
   __m256 acc[8];
 #pragma GCC unroll 16
   for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
@@ -66,25 +62,39 @@ inline __m256 Score8F32(const float* p, size_t stride, uint32_t nr, const float*
   return Reduce8(acc);
 }
 
-// Integer dots of `nr` (<= 8) int8 rows with a 16-bit query, 16 elements per step.
+// Scores of `nr` (<= 8) consecutive float rows; lanes >= nr repeat row 0 (masked by caller).
+inline __m256 Score8F32(const float* p, size_t stride, uint32_t nr, const float* q,
+                        uint32_t chunks) {
+  const float* rows[8];
+#pragma GCC unroll 16
+  for (uint32_t i = 0; i < 8; ++i) rows[i] = p + (i < nr ? i : 0) * stride;
+  return ScoreRowsF32(rows, q, chunks);
+}
+
+// Lane i: the integer dot of int8 rows[i] with a 16-bit query, 16 elements per step.
+inline __m256i ScoreRowsI8(const int8_t* const* rows, const int16_t* q16, uint32_t chunks) {
+  __m256i acc[8];
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_si256();
+  for (uint32_t c = 0; c < chunks; ++c) {
+    const __m256i qc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q16 + 16 * c));
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; ++i) {
+      const __m256i r =
+          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i] + 16 * c)));
+      acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(r, qc));
+    }
+  }
+  return Reduce8I(acc);
+}
+
+// Integer dots of `nr` (<= 8) consecutive int8 rows; lanes >= nr repeat row 0.
 inline __m256i Score8I8(const int8_t* p, size_t stride, uint32_t nr, const int16_t* q16,
                         uint32_t chunks) {
   const int8_t* rows[8];
 #pragma GCC unroll 16
   for (uint32_t i = 0; i < 8; ++i) rows[i] = p + (i < nr ? i : 0) * stride;
-  __m256i acc[8];
-#pragma GCC unroll 16
-  for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_si256();
-#pragma GCC unroll 16
-  for (int i = 0; i < 8; ++i) {
-    for (uint32_t c = 0; c < chunks; ++c) {
-      const __m256i r =
-          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i] + 16 * c)));
-      const __m256i qc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q16 + 16 * c));
-      acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(r, qc));
-    }
-  }
-  return Reduce8I(acc);
+  return ScoreRowsI8(rows, q16, chunks);
 }
 
 // Before the heap is full every valid lane is a candidate; after, only lanes above the root.
@@ -108,33 +118,108 @@ inline __m256 RowScales(const float* scales, uint32_t r, uint32_t nr) {
   return _mm256_load_ps(s);
 }
 
+// Lane l's bar for segment l / 2: its heap root once full, else -inf with the lane open.
+inline void SegmentThresholds(const TopKState* st, __m256* thr, uint32_t* open) {
+  alignas(32) float t[8];
+  uint32_t o = 0;
+#pragma GCC unroll 8
+  for (uint32_t l = 0; l < 8; ++l) {
+    const TopKState& s = st[l / 2];
+    t[l] = s.full ? s.threshold : -__builtin_inff();
+    if (!s.full) o |= 1u << l;
+  }
+  *thr = _mm256_load_ps(t);
+  *open = o;
+}
+
+inline bool OfferSegments(SegmentedTopK* seg, __m256 s, uint32_t i, __m256 thr, uint32_t open) {
+  const uint32_t gt = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(s, thr, _CMP_GT_OQ)));
+  const uint32_t mask = gt | open;
+  if (mask == 0) return false;
+  alignas(32) float buf[8];
+  _mm256_store_ps(buf, s);
+  // Ascending lanes keep each segment's rows ascending.
+  for (uint32_t bits = mask; bits != 0; bits &= bits - 1) {
+    const uint32_t l = static_cast<uint32_t>(__builtin_ctz(bits));
+    TopKOffer(&seg->st[l / 2], buf[l], seg->begin[l / 2] + i + l % 2);
+  }
+  return true;
+}
+
+inline void ScanBlockF32(TopKState* st, const MatrixF32& m, uint32_t r, const float* query,
+                         uint32_t chunks) {
+  const uint32_t nr = m.rows - r < 8 ? m.rows - r : 8;
+  const __m256 s =
+      Score8F32(m.data + static_cast<size_t>(r) * m.stride, m.stride, nr, query, chunks);
+  OfferBlock(st, s, r, LowBits(nr));
+}
+
 size_t TopKF32(const MatrixF32& m, const float* query, uint32_t k, Exclusions ex, ScoredRow* out) {
+  const uint32_t chunks = (m.dim + 7) / 8;
+  SegmentedTopK seg;
+  if (SegmentedInit(&seg, m.rows, m.stride * sizeof(float), 2, k, ex)) {
+    // Each block takes two rows from every segment (lanes 2s, 2s + 1), so all four streams
+    // have loads in flight at once; a block from one segment at a time read no faster than a
+    // single stream (its 64 FMAs fill the FP scheduler while they wait on one stream's lines).
+    static_assert(kScanStreams == 4, "lanes 2s and 2s + 1 belong to segment s");
+    __m256 thr;
+    uint32_t open;
+    SegmentThresholds(seg.st, &thr, &open);
+    for (uint32_t i = 0; i < seg.len; i += 2) {
+      const float* rows[8];
+#pragma GCC unroll 8
+      for (uint32_t l = 0; l < 8; ++l) {
+        rows[l] = m.data + static_cast<size_t>(seg.begin[l / 2] + i + l % 2) * m.stride;
+      }
+      const __m256 s = ScoreRowsF32(rows, query, chunks);
+      if (OfferSegments(&seg, s, i, thr, open)) SegmentThresholds(seg.st, &thr, &open);
+    }
+    TopKState* last = &seg.st[kScanStreams - 1];
+    for (uint32_t r = seg.begin[kScanStreams - 1] + seg.len; r < m.rows; r += 8) {
+      ScanBlockF32(last, m, r, query, chunks);
+    }
+    return SegmentedFinish(&seg, k, out);
+  }
   TopKState st;
   TopKInit(&st, out, k, ex);
-  const uint32_t chunks = (m.dim + 7) / 8;
-  for (uint32_t r = 0; r < m.rows; r += 8) {
-    const uint32_t nr = m.rows - r < 8 ? m.rows - r : 8;
-    const __m256 s =
-        Score8F32(m.data + static_cast<size_t>(r) * m.stride, m.stride, nr, query, chunks);
-    OfferBlock(&st, s, r, LowBits(nr));
-  }
+  for (uint32_t r = 0; r < m.rows; r += 8) ScanBlockF32(&st, m, r, query, chunks);
   return TopKFinish(&st);
+}
+
+inline void ScanBlockI8(TopKState* st, const MatrixI8& m, uint32_t r, const int16_t* q16,
+                        __m256 qscale, uint32_t chunks) {
+  const uint32_t nr = m.rows - r < 8 ? m.rows - r : 8;
+  const __m256i acc =
+      Score8I8(m.data + static_cast<size_t>(r) * m.stride, m.stride, nr, q16, chunks);
+  const __m256 scales = nr == 8 ? _mm256_loadu_ps(m.scales + r) : RowScales(m.scales, r, nr);
+  const __m256 s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), qscale), scales);
+  OfferBlock(st, s, r, LowBits(nr));
 }
 
 size_t TopKI8(const MatrixI8& m, const float* query, uint32_t k, Exclusions ex, ScoredRow* out) {
   alignas(64) int16_t q16[kMaxDim];
   const __m256 qscale = _mm256_set1_ps(QuantizeQueryI16(query, m.dim, q16));
+  const uint32_t chunks = (m.dim + 15) / 16;
+  SegmentedTopK seg;
+  if (SegmentedInit(&seg, m.rows, m.stride, 8, k, ex)) {
+    // Blocks of 8 rows from each segment in turn: an int8 block is 8 lines and few enough
+    // instructions that several segments' loads are in flight anyway (two rows per segment
+    // per block, as TopKF32 does, measured 8 % slower: gathering the scales costs more).
+    for (uint32_t i = 0; i < seg.len; i += 8) {
+#pragma GCC unroll 4
+      for (uint32_t s = 0; s < kScanStreams; ++s) {
+        ScanBlockI8(&seg.st[s], m, seg.begin[s] + i, q16, qscale, chunks);
+      }
+    }
+    TopKState* last = &seg.st[kScanStreams - 1];
+    for (uint32_t r = seg.begin[kScanStreams - 1] + seg.len; r < m.rows; r += 8) {
+      ScanBlockI8(last, m, r, q16, qscale, chunks);
+    }
+    return SegmentedFinish(&seg, k, out);
+  }
   TopKState st;
   TopKInit(&st, out, k, ex);
-  const uint32_t chunks = (m.dim + 15) / 16;
-  for (uint32_t r = 0; r < m.rows; r += 8) {
-    const uint32_t nr = m.rows - r < 8 ? m.rows - r : 8;
-    const __m256i acc =
-        Score8I8(m.data + static_cast<size_t>(r) * m.stride, m.stride, nr, q16, chunks);
-    const __m256 scales = nr == 8 ? _mm256_loadu_ps(m.scales + r) : RowScales(m.scales, r, nr);
-    const __m256 s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), qscale), scales);
-    OfferBlock(&st, s, r, LowBits(nr));
-  }
+  for (uint32_t r = 0; r < m.rows; r += 8) ScanBlockI8(&st, m, r, q16, qscale, chunks);
   return TopKFinish(&st);
 }
 

@@ -95,4 +95,44 @@ size_t TopKFinish(TopKState* st) {
   return st->size;
 }
 
+bool SegmentedInit(SegmentedTopK* seg, uint32_t rows, size_t row_bytes, uint32_t block, uint32_t k,
+                   Exclusions ex) {
+  if (k == 0 || k > kSegmentedMaxK) return false;
+  if (static_cast<size_t>(rows) * row_bytes < kSegmentedMinBytes) return false;
+  const uint32_t len = rows / kScanStreams / block * block;
+  if (len == 0) return false;
+  seg->len = len;
+  const uint32_t* ex_end = ex.rows == nullptr ? nullptr : ex.rows + ex.count;
+  const uint32_t* cursor = ex.rows;
+  for (uint32_t s = 0; s < kScanStreams; ++s) {
+    seg->begin[s] = s * len;
+    // Exclusions ascend, so each segment's list starts where the previous one's rows end.
+    while (cursor != ex_end && *cursor < seg->begin[s]) ++cursor;
+    const Exclusions tail{cursor, static_cast<size_t>(ex_end - cursor)};
+    TopKInit(&seg->st[s], seg->heaps[s], k, tail);
+  }
+  return true;
+}
+
+size_t SegmentedFinish(SegmentedTopK* seg, uint32_t k, ScoredRow* out) {
+  uint32_t size[kScanStreams];
+  uint32_t next[kScanStreams] = {};
+  for (uint32_t s = 0; s < kScanStreams; ++s) {
+    size[s] = static_cast<uint32_t>(TopKFinish(&seg->st[s]));
+  }
+  size_t n = 0;
+  for (; n < k; ++n) {
+    int best = -1;
+    for (uint32_t s = 0; s < kScanStreams; ++s) {
+      if (next[s] == size[s]) continue;
+      if (best < 0 || Worse(seg->heaps[best][next[best]], seg->heaps[s][next[s]])) {
+        best = static_cast<int>(s);
+      }
+    }
+    if (best < 0) break;
+    out[n] = seg->heaps[best][next[best]++];
+  }
+  return n;
+}
+
 }  // namespace recd::kernels::internal
