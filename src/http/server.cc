@@ -408,13 +408,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  // An answer decided from the headers. A body still unread is not read: the connection closes
-  // after the answer. A request without one keeps its connection, so a client refused at a
-  // high rate (429, 503) does not also cost a TCP handshake and teardown per request: under a
-  // flood that churn was kernel time on the CPUs that premium requests need.
+  // An answer decided before the body was read: send it and close without reading the body.
   void Refuse(const absl::Status& status) { RefuseWith(ErrorResponse(status)); }
   void RefuseWith(Response r) {
-    if (!header_parser_.has_value() || !header_parser_->is_done()) r.close = true;
+    r.close = true;
     Write(std::move(r));
   }
 
