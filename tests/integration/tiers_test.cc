@@ -109,6 +109,37 @@ TEST_F(Tiers, RequestBucketAnswers429WithRetryAfterAndRefills) {
   EXPECT_EQ(client_->Send("GET", "/v1/users/u1/events", "", h).status, 200);
 }
 
+// SPEC 7.9: a refusal decided from the headers answers and closes the connection, with or
+// without a body; a request pipelined behind it is not answered.
+TEST_F(Tiers, HeaderRefusalsCloseTheConnection) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  Patch("acme", R"({"quotas":{"recommendations_per_s":1,"events_per_s":1}})");
+  HttpResult r;
+  for (int i = 0; i < 5 && r.status != 429; ++i) {
+    r = client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server));
+  }
+  ASSERT_EQ(r.status, 429);
+  const std::string get = "GET /v1/users/u1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                          k.server + "\r\n\r\n";
+  HttpClient pipelined(daemon_.port());
+  HttpResult first = pipelined.SendRaw(get + get);
+  EXPECT_EQ(first.status, 429);
+  EXPECT_EQ(first.Header("connection"), "close");
+  EXPECT_EQ(pipelined.ReadNext().status, 0) << "closed after the refusal";
+
+  ASSERT_EQ(client_->Send("POST", "/v1/events", Batch(30), Bearer(k.ingest)).status, 200);
+  const std::string body = Batch(1);
+  HttpClient with_body(daemon_.port());
+  HttpResult refused = with_body.SendRaw(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + k.ingest +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body + get);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.Header("connection"), "close");
+  EXPECT_EQ(with_body.ReadNext().status, 0) << "closed after the refusal";
+}
+
 TEST_F(Tiers, EventBucketChargesTheBatchSizeAfterParsing) {
   StartWith("");
   Keys k = Onboard("acme");
