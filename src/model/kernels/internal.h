@@ -34,27 +34,30 @@ struct TopKState {
   bool full;        // size == k: only scores > threshold can enter
 };
 
-// A single-query scan of a large matrix reads kScanStreams row segments side by side, each
-// with its own top-k, merged at the end. One sequential stream leaves DRAM bandwidth unused
-// on some cores (Zen 2: ~16 GB/s for one stream, ~25 GB/s for four; docs/BENCHMARKS.md).
-inline constexpr uint32_t kScanStreams = 4;
+// A single-query scan of a large matrix reads several row segments side by side, each with
+// its own top-k, merged at the end. One sequential stream leaves DRAM bandwidth unused on
+// some cores (Zen 2: ~16 GB/s for one stream, ~25 GB/s for four or more; docs/BENCHMARKS.md).
+// Each kernel picks its count (at most kMaxScanStreams) by measurement.
+inline constexpr uint32_t kMaxScanStreams = 8;
 // The largest k scanned in segments (their heaps live on the stack); larger k use one stream.
 inline constexpr uint32_t kSegmentedMaxK = 1024;
 // Matrices smaller than this are read from cache and scanned in one stream.
 inline constexpr size_t kSegmentedMinBytes = size_t{2} << 20;
 
 struct SegmentedTopK {
-  TopKState st[kScanStreams];
-  uint32_t begin[kScanStreams];  // first row of segment s
+  uint32_t streams;
   uint32_t len;  // rows every segment scans side by side; the last one continues to the end
-  ScoredRow heaps[kScanStreams][kSegmentedMaxK];
+  uint32_t begin[kMaxScanStreams];  // first row of segment s
+  TopKState st[kMaxScanStreams];
+  ScoredRow heaps[kMaxScanStreams][kSegmentedMaxK];
 };
 
-// Splits `rows` into segments whose starts are multiples of `block` and initialises their
-// top-k states (each with the exclusions from its first row on). Returns false, touching
-// nothing else, when the matrix is too small or k too large for a segmented scan.
-bool SegmentedInit(SegmentedTopK* seg, uint32_t rows, size_t row_bytes, uint32_t block, uint32_t k,
-                   Exclusions ex);
+// Splits `rows` into `streams` (<= kMaxScanStreams) segments whose starts are multiples of
+// `block` and initialises their top-k states (each with the exclusions from its first row
+// on). Returns false, touching nothing else, when the matrix is too small or k too large for
+// a segmented scan.
+bool SegmentedInit(SegmentedTopK* seg, uint32_t streams, uint32_t rows, size_t row_bytes,
+                   uint32_t block, uint32_t k, Exclusions ex);
 // Merges the segments' top-k into `out` (room for k), best first; returns the count. The
 // result equals a one-stream scan's: same rows, same order (score, then lower row).
 size_t SegmentedFinish(SegmentedTopK* seg, uint32_t k, ScoredRow* out);

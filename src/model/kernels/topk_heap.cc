@@ -95,16 +95,17 @@ size_t TopKFinish(TopKState* st) {
   return st->size;
 }
 
-bool SegmentedInit(SegmentedTopK* seg, uint32_t rows, size_t row_bytes, uint32_t block, uint32_t k,
-                   Exclusions ex) {
-  if (k == 0 || k > kSegmentedMaxK) return false;
+bool SegmentedInit(SegmentedTopK* seg, uint32_t streams, uint32_t rows, size_t row_bytes,
+                   uint32_t block, uint32_t k, Exclusions ex) {
+  if (k == 0 || k > kSegmentedMaxK || streams < 2 || streams > kMaxScanStreams) return false;
   if (static_cast<size_t>(rows) * row_bytes < kSegmentedMinBytes) return false;
-  const uint32_t len = rows / kScanStreams / block * block;
+  const uint32_t len = rows / streams / block * block;
   if (len == 0) return false;
+  seg->streams = streams;
   seg->len = len;
   const uint32_t* ex_end = ex.rows == nullptr ? nullptr : ex.rows + ex.count;
   const uint32_t* cursor = ex.rows;
-  for (uint32_t s = 0; s < kScanStreams; ++s) {
+  for (uint32_t s = 0; s < streams; ++s) {
     seg->begin[s] = s * len;
     // Exclusions ascend, so each segment's list starts where the previous one's rows end.
     while (cursor != ex_end && *cursor < seg->begin[s]) ++cursor;
@@ -115,15 +116,15 @@ bool SegmentedInit(SegmentedTopK* seg, uint32_t rows, size_t row_bytes, uint32_t
 }
 
 size_t SegmentedFinish(SegmentedTopK* seg, uint32_t k, ScoredRow* out) {
-  uint32_t size[kScanStreams];
-  uint32_t next[kScanStreams] = {};
-  for (uint32_t s = 0; s < kScanStreams; ++s) {
+  uint32_t size[kMaxScanStreams];
+  uint32_t next[kMaxScanStreams] = {};
+  for (uint32_t s = 0; s < seg->streams; ++s) {
     size[s] = static_cast<uint32_t>(TopKFinish(&seg->st[s]));
   }
   size_t n = 0;
   for (; n < k; ++n) {
     int best = -1;
-    for (uint32_t s = 0; s < kScanStreams; ++s) {
+    for (uint32_t s = 0; s < seg->streams; ++s) {
       if (next[s] == size[s]) continue;
       if (best < 0 || Worse(seg->heaps[best][next[best]], seg->heaps[s][next[s]])) {
         best = static_cast<int>(s);

@@ -19,7 +19,7 @@
 namespace recd::kernels::testing {
 namespace {
 
-using internal::kScanStreams;
+using internal::kMaxScanStreams;
 using internal::kSegmentedMaxK;
 using internal::kSegmentedMinBytes;
 
@@ -28,12 +28,14 @@ uint32_t SegmentedRows(size_t row_bytes, uint32_t extra) {
   return static_cast<uint32_t>(kSegmentedMinBytes / row_bytes) + extra;
 }
 
-// Rows on both sides of every place a segment could start (multiples of 2 and 8 near
-// rows / kScanStreams * s), merged with `ex`, sorted and unique.
+// Rows on both sides of every place a segment could start (near rows / n * s for any stream
+// count n up to kMaxScanStreams), merged with `ex`, sorted and unique.
 std::vector<uint32_t> WithBoundaryRows(uint32_t rows, std::vector<uint32_t> ex) {
-  for (uint32_t s = 1; s < kScanStreams; ++s) {
-    const uint32_t near = rows / kScanStreams * s;
-    for (uint32_t r = near - 9; r <= near + 9; r += 3) ex.push_back(r);
+  for (uint32_t n = 2; n <= kMaxScanStreams; ++n) {
+    for (uint32_t s = 1; s < n; ++s) {
+      const uint32_t near = rows / n * s;
+      for (uint32_t r = near - 9; r <= near + 9; r += 3) ex.push_back(r);
+    }
   }
   std::sort(ex.begin(), ex.end());
   ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
@@ -120,7 +122,9 @@ TEST(SegmentedScan, NanScoresInEverySegmentRankLast) {
   F32Matrix m(SegmentedRows(dim * 4, 9), dim);
   for (uint32_t r = 0; r < m.rows; ++r) m.Row(r)[0] = -1.0f;
   std::vector<uint32_t> nan_rows;
-  for (uint32_t s = 0; s < kScanStreams; ++s) nan_rows.push_back(m.rows / kScanStreams * s + 2);
+  for (uint32_t s = 0; s < kMaxScanStreams; ++s) {
+    nan_rows.push_back(m.rows / kMaxScanStreams * s + 2);
+  }
   for (uint32_t r : nan_rows) {
     m.Row(r)[0] = INFINITY;  // inf * 1 + -inf * 1: NaN
     m.Row(r)[1] = -INFINITY;
@@ -138,12 +142,12 @@ TEST(SegmentedScan, NanScoresInEverySegmentRankLast) {
   query[1] = 1.0f;
   for (SimdLevel level : RunnableLevels()) {
     SCOPED_TRACE(SimdLevelName(level));
-    const std::vector<ScoredRow> got = RunTopK(level, m, query, 10, ex);
-    ASSERT_EQ(got.size(), 3u + kScanStreams);
+    const std::vector<ScoredRow> got = RunTopK(level, m, query, 20, ex);
+    ASSERT_EQ(got.size(), 3u + kMaxScanStreams);
     EXPECT_EQ(got[0].row, 5u);
     EXPECT_EQ(got[1].row, m.rows / 2 + 1);
     EXPECT_EQ(got[2].row, m.rows - 1);
-    for (uint32_t s = 0; s < kScanStreams; ++s) {
+    for (uint32_t s = 0; s < kMaxScanStreams; ++s) {
       EXPECT_EQ(got[3 + s].row, nan_rows[s]);
       EXPECT_EQ(got[3 + s].score, -INFINITY);
     }
