@@ -23,6 +23,9 @@ using json_internal::Quote;
 constexpr size_t kBlock = 512;
 // Names and pax records are metadata: bound them well below anything a model needs.
 constexpr uint64_t kMaxMetaBytes = uint64_t{1} << 20;
+// Record padding after the end-of-archive marker is at most a record (10 KiB for tar's
+// default blocking factor, 64 KiB for the largest common one); far more is not an archive.
+constexpr uint64_t kMaxTrailerBytes = uint64_t{1} << 20;
 
 absl::Status Bad(std::string_view what) {
   return absl::InvalidArgumentError(util::StrCat("archive: ", what));
@@ -140,6 +143,8 @@ class Extractor {
   }
   // Reads an entry's data into memory (metadata entries only).
   absl::StatusOr<std::string> ReadMeta(uint64_t size, std::string_view what);
+  // Reads (and drops) what follows the end-of-archive marker, up to the source's end.
+  absl::Status ReadTrailer();
   // Streams an entry's data into a new file under dest_dir.
   absl::Status ExtractFile(const std::string& name, const std::string& file, uint64_t size);
   absl::Status SkipData(uint64_t size, std::string_view what);
@@ -251,6 +256,20 @@ absl::Status Extractor::ExtractFile(const std::string& name, const std::string& 
   return absl::OkStatus();
 }
 
+absl::Status Extractor::ReadTrailer() {
+  char buf[kBlock];
+  uint64_t trailer = 0;
+  while (true) {
+    RECD_ASSIGN_OR_RETURN(size_t got, source_.Read(buf, sizeof(buf)));
+    if (got == 0) return absl::OkStatus();
+    trailer += got;
+    if (trailer > kMaxTrailerBytes) {
+      return Bad(
+          util::StrCat("more than ", kMaxTrailerBytes, " bytes follow the end-of-archive marker"));
+    }
+  }
+}
+
 absl::StatusOr<std::vector<ExtractedFile>> Extractor::Run() {
   char h[kBlock];
   std::optional<std::string> pending_path;  // from pax 'x' or GNU 'L'
@@ -266,8 +285,12 @@ absl::StatusOr<std::vector<ExtractedFile>> Extractor::Run() {
     }
     offset_ += kBlock;
     // One zero block is the end-of-archive marker; what follows (a second one, record
-    // padding) carries nothing.
-    if (IsZeroBlock(h)) break;
+    // padding) carries nothing, but it is read to the end: a gzip stream checks its length
+    // and CRC only there, so a cut or damaged compressed upload is refused, not half-read.
+    if (IsZeroBlock(h)) {
+      RECD_RETURN_IF_ERROR(ReadTrailer());
+      break;
+    }
     if (!ChecksumOk(h)) {
       return Bad(header_at == 0 ? "not a tar archive (bad header checksum)"
                                 : util::StrCat("header at byte ", header_at,

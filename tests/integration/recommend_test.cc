@@ -206,6 +206,15 @@ TEST_F(RecommendTest, BadModelsAreRefusedByNameAndChangeNothing) {
     std::string tar = mt::TarOfFolder(dir.path(), "").Finish();
     r = UploadTar("acme", "cut", tar.substr(0, tar.size() / 2));
     EXPECT_EQ(r.status, 400) << r.body;
+    // A gzipped upload missing only its last bytes: the archive inside is whole, the gzip
+    // trailer (length, CRC) is not.
+    const std::string gz = mt::Gzip(tar);
+    r = UploadTar("acme", "cut-gz", gz.substr(0, gz.size() - 4), "application/gzip");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find("gzip data is truncated"), std::string::npos) << r.body;
+    EXPECT_EQ(UploadTar("acme", "whole-gz", gz, "application/gzip").status, 201)
+        << "the same archive, whole";
+    EXPECT_EQ(AdminCall("DELETE", "/v1/admin/tenants/acme/models/whole-gz").status, 204);
   }
   EXPECT_EQ(UploadTar("acme", "text", "hello", "text/plain").status, 415);
   // Media types are case-insensitive: this is a tar upload (of a bad archive, so 400).

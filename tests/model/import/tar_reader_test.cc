@@ -153,6 +153,32 @@ TEST_F(TarReaderTest, RejectsTruncatedGzip) {
   EXPECT_THAT(Error(gz.substr(0, gz.size() / 2)), HasSubstr("gzip data is truncated"));
 }
 
+// The end-of-archive marker comes before gzip's trailer (CRC-32 and length, the last 8
+// bytes): an upload cut or damaged there must still be refused.
+TEST_F(TarReaderTest, RejectsGzipCutOrDamagedAfterTheEndOfArchive) {
+  const std::string gz = Gzip(TarBuilder().AddFile("items.txt", std::string(5000, 'q')).Finish());
+  for (size_t cut : {1u, 4u, 8u}) {
+    EXPECT_THAT(Error(gz.substr(0, gz.size() - cut)), HasSubstr("gzip data is truncated"))
+        << "cut " << cut;
+  }
+  std::string bad_crc = gz;
+  bad_crc[bad_crc.size() - 8] ^= 0x01;
+  EXPECT_THAT(Error(bad_crc), HasSubstr("gzip data is corrupt"));
+  std::string bad_length = gz;
+  bad_length[bad_length.size() - 1] ^= 0x01;
+  EXPECT_THAT(Error(bad_length), HasSubstr("gzip data is corrupt"));
+}
+
+TEST_F(TarReaderTest, AcceptsRecordPaddingButNotAnythingBigAfterTheEnd) {
+  const std::string tar = TarBuilder().AddFile("a.txt", "x").Finish();
+  auto padded = Extract(tar + std::string(64 * 1024, '\0'));
+  ASSERT_TRUE(padded.ok()) << padded.status();
+  auto padded_gz = Extract(Gzip(tar + std::string(64 * 1024, '\0')));
+  ASSERT_TRUE(padded_gz.ok()) << padded_gz.status();
+  EXPECT_THAT(Error(tar + std::string((1 << 20) + 1, '\0')),
+              HasSubstr("bytes follow the end-of-archive marker"));
+}
+
 TEST_F(TarReaderTest, RejectsCorruptGzip) {
   std::string gz = Gzip(TarBuilder().AddFile("items.txt", std::string(5000, 'q')).Finish());
   gz[gz.size() / 2] ^= 0x5A;
