@@ -135,6 +135,10 @@ class HttpServer::Impl {
   net::io_context ioc_;           // the shared lane; accepts every connection
   net::io_context priority_ioc_;  // the priority lane
   tcp::acceptor acceptor_;
+  // Keep run() going while nothing is pending on a context: the priority lane before its first
+  // connection, the shared one while draining (the acceptor is closed, and a request whose
+  // handler runs on a pool has nothing on the context until its answer is posted back).
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> shared_work_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> priority_work_;
   std::vector<std::thread> threads_;
   std::atomic<uint16_t> port_{0};
@@ -655,6 +659,7 @@ absl::Status HttpServer::Impl::Start() {
   }
   port_ = acceptor_.local_endpoint().port();
   DoAccept();
+  shared_work_.emplace(net::make_work_guard(ioc_));
   for (int i = 0; i < options_.io_threads; ++i) {
     threads_.emplace_back([this, i] {
       if (options_.io_nice != 0) {
@@ -671,7 +676,6 @@ absl::Status HttpServer::Impl::Start() {
     });
   }
   if (options_.priority_io_threads > 0) {
-    // Keeps run() going while the lane has no connection yet.
     priority_work_.emplace(net::make_work_guard(priority_ioc_));
     for (int i = 0; i < options_.priority_io_threads; ++i) {
       threads_.emplace_back([this, i] {
@@ -752,6 +756,7 @@ void HttpServer::Impl::Stop(int64_t grace_ms) {
   if (in_flight_.load() > 0) {
     RECD_LOG(Warning) << in_flight_.load() << " requests still running after the grace period";
   }
+  shared_work_.reset();
   priority_work_.reset();
   ioc_.stop();
   priority_ioc_.stop();

@@ -1,9 +1,12 @@
 // The control plane through the real binary: onboarding, keys, patches, offboarding, restarts,
 // and every error the foundation answers, each time checking that nothing stored changed.
+#include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "tests/integration/test_env.h"
 
@@ -235,6 +238,34 @@ TEST_F(ControlPlane, SigtermDrainsAndExitsZero) {
   EXPECT_NE(daemon_.Log().find("stopped cleanly"), std::string::npos);
   StartDaemon();
   EXPECT_EQ(AdminCall("GET", "/v1/admin/tenants/acme").status, 200);
+}
+
+// SIGTERM while the only request in flight is still arriving: it is finished and answered
+// (with Connection: close), its events are stored, and the exit does not wait out the grace.
+TEST_F(ControlPlane, SigtermFinishesTheLastRequestInFlight) {
+  Keys keys = Onboard("acme");
+  const std::string body = R"({"events":[{"user":"u1","item":"i1","type":"view"}]})";
+  RawConnection conn(daemon_.port());
+  conn.Send("POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + keys.ingest +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n\r\n" + body.substr(0, 10));
+  client_.reset();
+  // Let the server read the headers (the request counts as in flight from then on).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto signalled = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(daemon_.pid(), SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  conn.Send(body.substr(10));
+  const std::string answer = conn.ReadAnswer();
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 200") << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+  EXPECT_EQ(daemon_.Stop(0), 0);  // signal 0: only wait for the exit the SIGTERM began
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(5))
+      << "the grace period (10 s) is for requests still running, not for this one";
+  StartDaemon();
+  HttpResult events = client_->Send("GET", "/v1/users/u1/events", "", Bearer(keys.server));
+  ASSERT_EQ(events.status, 200);
+  EXPECT_NE(events.body.find(R"("item":"i1")"), std::string::npos) << events.body;
 }
 
 // Over max_connections a new connection gets 503 overloaded and is closed; freeing one lets
