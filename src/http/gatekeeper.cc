@@ -158,8 +158,10 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
                                     quotas.recommendations_per_s, 1);
   if (!rate.ok()) return Refuse(tenant, rate, "rate_limited");
 
+  // A malformed timeout is a 400, after the 503s below and the server's 413 and 415: admitted
+  // with the tier's deadline, refused by the server after those checks.
   auto timeout = ClientTimeoutMs(request);
-  if (!timeout.ok()) return timeout.status();
+  if (!timeout.ok()) ticket.deferred_error = timeout.status();
 
   // 503: the tenant's own cap first (it protects its tier-mates), then its pool's queue.
   std::shared_ptr<void> inflight = deps_.limiter->TryHold(tenant.iid, quotas.max_inflight);
@@ -176,7 +178,7 @@ absl::StatusOr<Ticket> TieredGatekeeper::Admit(const Route& route, const Request
                   "overloaded");
   }
   int64_t deadline_ms = quotas.deadline_ms;
-  if (*timeout && **timeout < deadline_ms) deadline_ms = **timeout;
+  if (timeout.ok() && *timeout && **timeout < deadline_ms) deadline_ms = **timeout;
   ticket.deadline_mono_ns = request.admitted_mono_ns + deadline_ms * 1'000'000;
   ticket.pool = pool.get();
   ticket.tier_label = kTierLabels[static_cast<int>(tenant.tier)];

@@ -30,6 +30,9 @@ struct Ticket {
   // The tenant's metrics label (its id, or "_other" past the label cap); empty for admin and
   // ops routes. A view of the tenant the ticket holds, or of a literal.
   std::string_view tenant_label;
+  // A 400 found in the headers during admission that SPEC 7.4 orders after the size and
+  // media type checks (a malformed X-Request-Timeout-Ms): the server refuses with it then.
+  absl::Status deferred_error;
 };
 
 class Gatekeeper {

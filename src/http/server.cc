@@ -313,6 +313,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     if (!path_status.ok()) return Refuse(path_status);
     if (!query_status.ok()) return Refuse(query_status);
+    if (!ticket_.deferred_error.ok()) return Refuse(ticket_.deferred_error);
     if (file_body) {
       // Each staged upload holds a file in the data dir and a control thread: cap them.
       if (server_->active_uploads_.fetch_add(1) >= server_->options_.max_concurrent_uploads) {

@@ -258,6 +258,24 @@ TEST_F(Tiers, WorkNotStartedBeforeTheDeadlineIs503) {
   EXPECT_NE(metrics.body.find(R"(reason="deadline")"), std::string::npos);
 }
 
+// A malformed X-Request-Timeout-Ms is a 400 that comes after the size check (SPEC 7.4: 413
+// before 400), and it stores nothing.
+TEST_F(Tiers, AMalformedTimeoutIs400AfterTheSizeCheck) {
+  StartWith("");
+  Keys k = Onboard("acme");
+  auto h = Bearer(k.ingest);
+  h.emplace_back("X-Request-Timeout-Ms", "abc");
+  HttpResult r = client_->Send("POST", "/v1/events", Batch(1), h);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("X-Request-Timeout-Ms"), std::string::npos) << r.body;
+  HttpResult big =
+      client_->SendRaw("POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + k.ingest +
+                       "\r\nX-Request-Timeout-Ms: abc\r\nContent-Length: 10485760\r\n\r\n{");
+  EXPECT_EQ(big.status, 413) << big.body;
+  HttpResult events = client_->Send("GET", "/v1/users/u1/events", "", Bearer(k.server));
+  EXPECT_EQ(events.body, R"({"user":"u1","events":[]})");
+}
+
 TEST_F(Tiers, TierChangeUnderLoadLosesNoRequest) {
   StartWith("");
   Keys k = Onboard("acme");
