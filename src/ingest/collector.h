@@ -38,6 +38,15 @@ class Retention {
   // Events received before this instant are expired (INT64_MIN: keep everything).
   int64_t CutoffMs(TenantIid tid) const;
 
+  // The newest log key of the tenant whose event popularity no longer counts, as of the last
+  // popularity checkpoint (Collector). Compaction drops an expired log event only at or below
+  // it: one removed before its weight was taken back out (and checkpointed) would stay in
+  // popularity for good.
+  void SetExpiredThrough(TenantIid tid, std::string log_key);
+  void ForgetTenant(TenantIid tid);
+  // True when `log_key` is at or below the tenant's SetExpiredThrough key.
+  bool LogKeyExpiredThrough(TenantIid tid, std::string_view log_key) const;
+
   std::shared_ptr<const storage::DropPredicate> EventsPredicate() const;
   std::shared_ptr<const storage::DropPredicate> HistoryPredicate() const;
   // Idempotency records past their 24 h window (they answer nothing any more).
@@ -47,6 +56,8 @@ class Retention {
   const util::Clock* clock_;
   mutable absl::Mutex mu_;
   Lookup lookup_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex expired_mu_;
+  absl::flat_hash_map<TenantIid, std::string> expired_through_ ABSL_GUARDED_BY(expired_mu_);
 };
 
 // Group commit for `power` durability: a caller whose write is in the WAL asks for a sync and
@@ -105,7 +116,7 @@ class Collector {
  public:
   // Restores popularity from its checkpoints and replays the log tail after them.
   static absl::StatusOr<std::unique_ptr<Collector>> Open(storage::Db* db, const util::Clock* clock,
-                                                         const Retention* retention,
+                                                         Retention* retention,
                                                          CollectorOptions options);
   ~Collector();  // Writes a final popularity checkpoint.
 
@@ -137,19 +148,25 @@ class Collector {
 
   Popularity& popularity() { return popularity_; }
   void DropTenant(TenantIid tid);
+  // Takes events past their tenant's retention back out of popularity (SPEC 7.8: over the
+  // retained events). Runs every second on the checkpoint thread; public for tests.
+  absl::Status ExpireEvents();
+  // Writes every tenant's popularity with its log position and expiry point, then lets
+  // compaction drop the log events that popularity no longer counts.
   absl::Status Checkpoint();
 
  private:
-  Collector(storage::Db* db, const util::Clock* clock, const Retention* retention,
+  Collector(storage::Db* db, const util::Clock* clock, Retention* retention,
             CollectorOptions options);
   absl::Status Recover();
   absl::Status ReplayTenant(TenantIid tid, std::string_view from_key);
   absl::Status ReserveSeq(uint64_t n, uint64_t* first);
+  absl::Status ExpireTenant(TenantIid tid, int64_t cutoff_ms);
   void CheckpointLoop();
 
   storage::Db* const db_;
   const util::Clock* const clock_;
-  const Retention* const retention_;
+  Retention* const retention_;
   const CollectorOptions options_;
   Popularity popularity_;
   WalSyncer syncer_;
@@ -165,6 +182,14 @@ class Collector {
   uint64_t seq_limit_ ABSL_GUARDED_BY(seq_mu_) = 0;
   // Per tenant, the newest log key counted in popularity: where a checkpoint's replay starts.
   absl::flat_hash_map<TenantIid, std::string> position_ ABSL_GUARDED_BY(seq_mu_);
+  // Per tenant, the newest log key whose event was taken back out of popularity on expiry
+  // (absent: none yet), and the `received` of the next event that can expire (INT64_MAX: none
+  // known, INT64_MIN: look), so that a pass over many idle tenants seeks nothing.
+  absl::flat_hash_map<TenantIid, std::string> expired_ ABSL_GUARDED_BY(seq_mu_);
+  absl::flat_hash_map<TenantIid, int64_t> next_expiry_ms_ ABSL_GUARDED_BY(seq_mu_);
+  // Held by a whole expiry pass and by a checkpoint, so a checkpoint never sees a pass half
+  // done.
+  absl::Mutex expire_mu_ ABSL_ACQUIRED_BEFORE(append_mu_);
 
   absl::Mutex idem_mu_;
   absl::flat_hash_set<std::string> idem_in_flight_ ABSL_GUARDED_BY(idem_mu_);

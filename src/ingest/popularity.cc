@@ -41,15 +41,19 @@ void Popularity::Add(TenantIid tid, std::string_view item, std::string_view type
   if (e > kRebaseExponent) {
     // Move the landmark to this event: every stored sum shrinks by the same factor.
     const double factor = std::exp2(-e);
-    for (auto& [k, v] : t->scores) v *= factor;
+    for (auto& [k, v] : t->scores) v.sum *= factor;
     t->landmark_ms = ts_ms;
     e = 0;
   }
   // Look up by view: a known item costs no allocation (the common case, per event).
   auto it = t->scores.find(util::ToAbsl(item));
-  if (it == t->scores.end()) it = t->scores.emplace(std::string(item), 0.0).first;
-  it->second += w * std::exp2(e);
-  if (sign < 0 && it->second <= 0) t->scores.erase(it);
+  if (it == t->scores.end()) {
+    if (sign < 0) return;  // nothing to take out
+    it = t->scores.emplace(std::string(item), Table::Entry{}).first;
+  }
+  it->second.sum += w * std::exp2(e);
+  it->second.events += sign < 0 ? -1 : 1;
+  if (it->second.events <= 0) t->scores.erase(it);
   t->dirty = true;
 }
 
@@ -63,8 +67,9 @@ std::vector<ScoredItem> Popularity::Top(TenantIid tid, size_t k, int64_t now_ms,
   {
     absl::MutexLock lock(&t->mu);
     if (t->sorted == nullptr || (t->dirty && now_ms - t->sorted_at_ms >= kSortedMaxAgeMs)) {
-      auto fresh = std::make_shared<std::vector<std::pair<std::string, double>>>(
-          t->scores.begin(), t->scores.end());
+      auto fresh = std::make_shared<std::vector<std::pair<std::string, double>>>();
+      fresh->reserve(t->scores.size());
+      for (const auto& [item, entry] : t->scores) fresh->emplace_back(item, entry.sum);
       std::sort(fresh->begin(), fresh->end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second > b.second : a.first < b.first;
       });
@@ -100,13 +105,14 @@ std::string Popularity::Serialize(TenantIid tid) {
   Table* t = GetTable(tid, false);
   if (t == nullptr) return out;
   absl::MutexLock lock(&t->mu);
-  util::PutVarint64(&out, 1);  // format
+  util::PutVarint64(&out, 2);  // format (1 had no event counts)
   util::PutVarint64(&out, static_cast<uint64_t>(t->landmark_ms));
   util::PutDouble(&out, weights_.half_life_s);
   util::PutVarint64(&out, t->scores.size());
   for (const auto& [item, v] : t->scores) {
     util::PutLengthPrefixed(&out, item);
-    util::PutDouble(&out, v);
+    util::PutDouble(&out, v.sum);
+    util::PutVarint64(&out, static_cast<uint64_t>(v.events));
   }
   return out;
 }
@@ -114,7 +120,8 @@ std::string Popularity::Serialize(TenantIid tid) {
 absl::Status Popularity::Restore(TenantIid tid, std::string_view in) {
   uint64_t format = 0, landmark = 0, n = 0;
   double half_life = 0;
-  if (!util::GetVarint64(&in, &format) || format != 1 || !util::GetVarint64(&in, &landmark) ||
+  // Format 1 lacks the event counts: the caller rebuilds from the log.
+  if (!util::GetVarint64(&in, &format) || format != 2 || !util::GetVarint64(&in, &landmark) ||
       !util::GetDouble(&in, &half_life) || !util::GetVarint64(&in, &n)) {
     return absl::DataLossError("corrupt popularity checkpoint");
   }
@@ -122,15 +129,17 @@ absl::Status Popularity::Restore(TenantIid tid, std::string_view in) {
     // Sums decayed with another half-life cannot be converted; the caller rebuilds from the log.
     return absl::FailedPreconditionError("popularity half-life changed");
   }
-  absl::flat_hash_map<std::string, double> scores;
+  absl::flat_hash_map<std::string, Table::Entry> scores;
   scores.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view item;
     double v = 0;
-    if (!util::GetLengthPrefixed(&in, &item) || !util::GetDouble(&in, &v)) {
+    uint64_t events = 0;
+    if (!util::GetLengthPrefixed(&in, &item) || !util::GetDouble(&in, &v) ||
+        !util::GetVarint64(&in, &events) || events == 0) {
       return absl::DataLossError("corrupt popularity checkpoint");
     }
-    scores.emplace(item, v);
+    scores.emplace(item, Table::Entry{v, static_cast<int64_t>(events)});
   }
   Table* t = GetTable(tid, true);
   absl::MutexLock lock(&t->mu);

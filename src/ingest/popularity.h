@@ -37,7 +37,7 @@ class Popularity {
  public:
   explicit Popularity(PopularityWeights weights) : weights_(std::move(weights)) {}
 
-  // `sign` -1 takes an event back out (erasure).
+  // `sign` -1 takes an event back out (erasure, expiry).
   void Add(TenantIid tid, std::string_view item, std::string_view type, int64_t ts_ms,
            double sign = 1);
   // The best `k` items not rejected by `skip`, scores decayed to `now_ms`, highest first
@@ -55,7 +55,13 @@ class Popularity {
   struct Table {
     absl::Mutex mu;
     int64_t landmark_ms ABSL_GUARDED_BY(mu) = 0;
-    absl::flat_hash_map<std::string, double> scores ABSL_GUARDED_BY(mu);
+    // Per item, the decayed sum and how many events it holds: an item whose last event is
+    // taken back out (erasure, expiry) goes, whatever rounding left in the sum.
+    struct Entry {
+      double sum = 0;
+      int64_t events = 0;
+    };
+    absl::flat_hash_map<std::string, Entry> scores ABSL_GUARDED_BY(mu);
     std::shared_ptr<const std::vector<std::pair<std::string, double>>> sorted ABSL_GUARDED_BY(mu);
     int64_t sorted_at_ms ABSL_GUARDED_BY(mu) = 0;
     bool dirty ABSL_GUARDED_BY(mu) = true;
