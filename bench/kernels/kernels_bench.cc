@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "compute_peak.h"
 #include "model/crc32c.h"
 #include "model/kernels/kernels.h"
 #include "stream_read.h"
@@ -319,6 +320,15 @@ void BM_Faiss(benchmark::State& state, uint32_t rows, bool sq8, uint32_t batch) 
 #endif
 
 // Keeps seconds per iteration of every run for the summary table.
+// The compute bound of the AVX2 batch kernels: items/s = 256-bit FMAs (or vpmaddwd + vpaddd
+// pairs) per second from registers.
+void BM_PeakAvx2(benchmark::State& state, bool madd) {
+  constexpr uint64_t kRounds = 1 << 16;
+  uint64_t ops = 0;
+  for (auto _ : state) ops += madd ? MaddPeakAvx2(kRounds) : FmaPeakAvx2(kRounds);
+  state.SetItemsProcessed(static_cast<int64_t>(ops));
+}
+
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   // Colour only on a terminal, so redirected output stays plain text.
@@ -455,6 +465,29 @@ void PrintSummary(const SummaryReporter& rep, const std::vector<uint32_t>& sizes
         Datasets().count(rows) ? Datasets()[rows]->overlap : 0.0, p1 > 0 ? f1 / p1 : 0,
         p32b > 0 ? f32b / p32b : 0, kBatch);
   }
+  // What a batch pass can reach at most at the AVX2 level: every row needs dim/8 FMAs (float32)
+  // or dim/16 vpmaddwd (int8) per query, whatever the layout; a batch-1 scan cannot beat one
+  // DRAM pass. Their ratio caps "batch N vs batch 1".
+  const double fma_s = rep.Seconds("peak/fma/avx2");
+  const double madd_s = rep.Seconds("peak/madd/avx2");
+  if (lvl == "avx2" && fma_s > 0 && madd_s > 0) {
+    const double fma_rate = (1 << 16) * 10 / fma_s;
+    const double madd_rate = (1 << 16) * 10 / madd_s;
+    std::printf(
+        "\ncompute peak (avx2, one core): %.2f G FMA/s (256-bit), %.2f G vpmaddwd+vpaddd/s\n",
+        fma_rate / 1e9, madd_rate / 1e9);
+    for (uint32_t rows : sizes) {
+      const std::string r = RowsLabel(rows);
+      const double f_bound = static_cast<double>(rows) * ((kDim + 7) / 8) / fma_rate;
+      const double i_bound = static_cast<double>(rows) * ((kDim + 15) / 16) / madd_rate;
+      const double f_dram = rep.Seconds("floor/dram/rows:" + r + "/f32");
+      const double i_dram = rep.Seconds("floor/dram/rows:" + r + "/i8");
+      std::printf(
+          "rows %s: batch compute bound %.1f us/query (f32), %.1f us/query (int8); "
+          "batch vs batch 1 at most DRAM floor / bound = %.1fx (f32), %.1fx (int8)\n",
+          r.c_str(), f_bound * 1e6, i_bound * 1e6, f_dram / f_bound, i_dram / i_bound);
+    }
+  }
 }
 
 }  // namespace
@@ -501,6 +534,10 @@ int main(int argc, char** argv) {
 #endif
       }
     }
+  }
+  if (recd::kernels::SupportedSimdLevel() >= SimdLevel::kAvx2) {
+    all.push_back(benchmark::RegisterBenchmark("peak/fma/avx2", BM_PeakAvx2, false));
+    all.push_back(benchmark::RegisterBenchmark("peak/madd/avx2", BM_PeakAvx2, true));
   }
   all.push_back(benchmark::RegisterBenchmark("crc32c/portable/64MiB", BM_Crc32c, false));
   all.push_back(benchmark::RegisterBenchmark("crc32c/sse42/64MiB", BM_Crc32c, true));
