@@ -9,7 +9,9 @@ namespace recd::bench {
 
 // Runs `rounds` x 10 independent 256-bit FMAs; returns the FMA count.
 uint64_t FmaPeakAvx2(uint64_t rounds);
-// Runs `rounds` x 10 independent vpmaddwd + vpaddd pairs; returns the pair count.
+// Runs `rounds` x 10 independent vpmaddwd + vpaddd pairs; returns the pair count. Each chain
+// is madd then add (about 6 cycles), so a core with two vpmaddwd pipes would need more than
+// 10 chains to show its peak: exact for one pipe (Zen 2), up to ~17 % low with two.
 uint64_t MaddPeakAvx2(uint64_t rounds);
 
 }  // namespace recd::bench

@@ -319,7 +319,6 @@ void BM_Faiss(benchmark::State& state, uint32_t rows, bool sq8, uint32_t batch) 
 }
 #endif
 
-// Keeps seconds per iteration of every run for the summary table.
 // The compute bound of the AVX2 batch kernels: items/s = 256-bit FMAs (or vpmaddwd + vpaddd
 // pairs) per second from registers.
 void BM_PeakAvx2(benchmark::State& state, bool madd) {
@@ -329,6 +328,7 @@ void BM_PeakAvx2(benchmark::State& state, bool madd) {
   state.SetItemsProcessed(static_cast<int64_t>(ops));
 }
 
+// Keeps seconds per iteration of every run for the summary table.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   // Colour only on a terminal, so redirected output stays plain text.

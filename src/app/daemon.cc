@@ -83,8 +83,7 @@ absl::Status Daemon::Init(const Config& config) {
   storage::DbOptions db_options;
   db_options.events_drop = retention_->EventsPredicate();
   db_options.history_drop = retention_->HistoryPredicate();
-  // Impression keys share the log's tid + time + seq layout, so the log's rule applies.
-  db_options.impressions_drop = retention_->EventsPredicate();
+  db_options.impressions_drop = retention_->ImpressionsPredicate();
   db_options.idempotency_drop = retention_->IdempotencyPredicate();
   // Every file is recompacted (through the retention filter) within max_purge_days.
   db_options.periodic_compaction_seconds = static_cast<uint64_t>(config.max_purge_days) * 86400;
@@ -298,6 +297,9 @@ void Daemon::Shutdown() {
   impressions_.reset();  // writes the queued impressions
   if (usage_) usage_->Stop();  // the last second of request counters
   collector_.reset();  // final popularity checkpoint
+  // Compactions may still run until the database closes: their retention lookup must not
+  // reach the registry once it is gone (without one, nothing counts as expired).
+  if (retention_) retention_->SetLookup(nullptr);
   registry_.reset();
   db_.reset();  // flushes and closes RocksDB
   RECD_LOG(Info) << "stopped cleanly";

@@ -53,6 +53,22 @@ class EventsDrop final : public storage::DropPredicate {
   const Retention* retention_;
 };
 
+// Impressions: the log's key layout and retention, without the popularity hold (popularity
+// never counts impressions).
+class ImpressionsDrop final : public storage::DropPredicate {
+ public:
+  explicit ImpressionsDrop(const Retention* r) : retention_(r) {}
+  bool ShouldDrop(std::string_view key, std::string_view) const override {
+    if (key.size() != 20) return false;
+    auto received =
+        static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
+    return received < retention_->CutoffMs(storage::KeyTenant(key));
+  }
+
+ private:
+  const Retention* retention_;
+};
+
 class IdempotencyDrop final : public storage::DropPredicate {
  public:
   explicit IdempotencyDrop(const util::Clock* clock) : clock_(clock) {}
@@ -131,6 +147,10 @@ bool Retention::LogKeyExpiredThrough(TenantIid tid, std::string_view log_key) co
 
 std::shared_ptr<const storage::DropPredicate> Retention::EventsPredicate() const {
   return std::make_shared<EventsDrop>(this);
+}
+
+std::shared_ptr<const storage::DropPredicate> Retention::ImpressionsPredicate() const {
+  return std::make_shared<ImpressionsDrop>(this);
 }
 
 std::shared_ptr<const storage::DropPredicate> Retention::HistoryPredicate() const {
@@ -262,6 +282,7 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(storage::Db* db,
 }
 
 Collector::~Collector() {
+  stop_expiry_.store(true);
   {
     absl::MutexLock lock(&stop_mu_);
     stopping_ = true;
@@ -370,6 +391,16 @@ absl::Status Collector::ReserveSeq(uint64_t n, uint64_t* first) {
 
 absl::Status Collector::Append(TenantIid tid, std::vector<Event>* events, bool sync,
                                const Idempotent* idempotent, const metering::UsageDelta* usage) {
+  RECD_RETURN_IF_ERROR(AppendCounted(tid, events, idempotent, usage));
+  // Outside the append lock: a checkpoint waiting for it must not also wait out an fsync (nor
+  // must the appends queued behind that checkpoint).
+  if (sync) RECD_RETURN_IF_ERROR(syncer_.Sync());
+  return absl::OkStatus();
+}
+
+absl::Status Collector::AppendCounted(TenantIid tid, std::vector<Event>* events,
+                                      const Idempotent* idempotent,
+                                      const metering::UsageDelta* usage) {
   absl::ReaderMutexLock shared(&append_mu_);
   uint64_t seq = 0;
   RECD_RETURN_IF_ERROR(ReserveSeq(events->size(), &seq));
@@ -405,7 +436,6 @@ absl::Status Collector::Append(TenantIid tid, std::vector<Event>* events, bool s
     auto [next, fresh] = next_expiry_ms_.try_emplace(tid, received);
     if (!fresh && next->second == std::numeric_limits<int64_t>::max()) next->second = received;
   }
-  if (sync) RECD_RETURN_IF_ERROR(syncer_.Sync());
   return absl::OkStatus();
 }
 
@@ -459,6 +489,8 @@ absl::StatusOr<std::vector<Event>> Collector::UserEvents(TenantIid tid, std::str
 }
 
 absl::Status Collector::EraseUser(TenantIid tid, std::string_view user) {
+  // Not during an expiry chunk: each event must be taken out of popularity once, by one of them.
+  absl::MutexLock expiring(&expire_mu_);
   absl::ReaderMutexLock shared(&append_mu_);
   const std::string prefix = HistoryPrefix(tid, user);
   storage::Batch batch = db_->NewBatch();
@@ -513,7 +545,6 @@ void Collector::DropTenant(TenantIid tid) {
 }
 
 absl::Status Collector::ExpireEvents() {
-  absl::MutexLock expiring(&expire_mu_);
   std::vector<TenantIid> due;
   {
     absl::MutexLock lock(&seq_mu_);
@@ -521,36 +552,44 @@ absl::Status Collector::ExpireEvents() {
       if (next != std::numeric_limits<int64_t>::max()) due.push_back(tid);
     }
   }
+  absl::Status first_error;
   for (TenantIid tid : due) {
+    if (stop_expiry_.load()) break;
     const int64_t cutoff = retention_->CutoffMs(tid);
-    // min: no retention known yet; max: offboarded (its data goes with the tenant).
-    if (cutoff == std::numeric_limits<int64_t>::min() ||
-        cutoff == std::numeric_limits<int64_t>::max()) {
-      continue;
-    }
+    // max: offboarded (its data goes with the tenant); <= 0: no retention known yet, or a
+    // clock set before the retention period (nothing can have expired).
+    if (cutoff <= 0 || cutoff == std::numeric_limits<int64_t>::max()) continue;
     {
       absl::MutexLock lock(&seq_mu_);
       auto it = next_expiry_ms_.find(tid);
       if (it == next_expiry_ms_.end() || it->second >= cutoff) continue;
     }
-    RECD_RETURN_IF_ERROR(ExpireTenant(tid, cutoff));
+    // One tenant's trouble must not stop expiry (and so compaction) for the others.
+    absl::Status st = ExpireTenant(tid, cutoff);
+    if (!st.ok()) {
+      RECD_LOG(Warning) << "tenant " << tid << ": popularity expiry: " << st;
+      if (first_error.ok()) first_error = st;
+    }
   }
-  return absl::OkStatus();
+  return first_error;
 }
 
 absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
-  std::string start;
-  {
-    absl::MutexLock lock(&seq_mu_);
-    auto it = expired_.find(tid);
-    // The first key after the last one taken out (keys are fixed-size: append a zero byte).
-    start = it != expired_.end() ? it->second + std::string(1, '\0') : LogKey(tid, 0, 0);
-  }
   const std::string end = LogKey(tid, cutoff_ms, 0);
   size_t taken = 0;
-  for (bool more = true; more;) {
-    // Exclusive, chunk by chunk: no append, erasure or checkpoint sees a chunk half done.
-    absl::WriterMutexLock exclusive(&append_mu_);
+  for (bool more = true; more && !stop_expiry_.load();) {
+    // A chunk at a time under expire_mu_: a checkpoint or an erasure waits for one chunk at
+    // most, and sees popularity and the expiry key agree. Appends never wait: they add events
+    // received after the cutoff, never one of these.
+    absl::MutexLock expiring(&expire_mu_);
+    std::string start;
+    {
+      absl::MutexLock lock(&seq_mu_);
+      if (!next_expiry_ms_.contains(tid)) return absl::OkStatus();  // offboarded meanwhile
+      auto it = expired_.find(tid);
+      // The first key after the last one taken out (keys are fixed-size: append a zero byte).
+      start = it != expired_.end() ? it->second + std::string(1, '\0') : LogKey(tid, 0, 0);
+    }
     auto it = db_->NewIterator(storage::Cf::kEvents, nullptr, end);
     std::string last;
     size_t n = 0;
@@ -564,11 +603,18 @@ absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
     taken += n;
     if (!last.empty()) {
       absl::MutexLock lock(&seq_mu_);
-      expired_[tid] = last;
-      start = last + std::string(1, '\0');
+      expired_[tid] = std::move(last);
     }
   }
-  // When the next event expires: the first one at or after the cutoff.
+  // When the next event expires: the first one at or after the cutoff. The slot is cleared
+  // first, so an append that lands after the seek below sets it again (Append fills an empty
+  // slot) and is not lost to this pass's answer.
+  {
+    absl::MutexLock lock(&seq_mu_);
+    auto slot = next_expiry_ms_.find(tid);
+    if (slot == next_expiry_ms_.end()) return absl::OkStatus();
+    slot->second = std::numeric_limits<int64_t>::max();
+  }
   auto next = db_->NewIterator(storage::Cf::kEvents, nullptr,
                                storage::PrefixSuccessor(storage::TenantKey(tid)));
   next.Seek(end);
@@ -580,11 +626,8 @@ absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
   }
   {
     absl::MutexLock lock(&seq_mu_);
-    int64_t& slot = next_expiry_ms_[tid];
-    // An append meanwhile may have set an earlier one; keep the earlier.
-    if (slot == std::numeric_limits<int64_t>::min() || slot < cutoff_ms || next_ms < slot) {
-      slot = next_ms;
-    }
+    auto slot = next_expiry_ms_.find(tid);
+    if (slot != next_expiry_ms_.end()) slot->second = std::min(slot->second, next_ms);
   }
   if (taken > 0) RECD_LOG(Debug) << "tenant " << tid << ": " << taken << " events expired";
   return absl::OkStatus();
@@ -611,7 +654,9 @@ absl::Status Collector::Checkpoint() {
               it == expired.end() ? std::string() : it->second);
   }
   if (batch.Count() == 0) return absl::OkStatus();
-  RECD_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/false));
+  // Synced: compaction may drop the log events this checkpoint stops counting, so it must not
+  // be lost to a power failure while the events are gone (every 30 s, one fsync).
+  RECD_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
   // Only now may compaction drop what popularity has stopped counting.
   for (auto& [tid, key] : expired) retention_->SetExpiredThrough(tid, std::move(key));
   return absl::OkStatus();

@@ -49,6 +49,8 @@ class Retention {
 
   std::shared_ptr<const storage::DropPredicate> EventsPredicate() const;
   std::shared_ptr<const storage::DropPredicate> HistoryPredicate() const;
+  // Impressions share the log's key layout (tid + received + seq) and its retention.
+  std::shared_ptr<const storage::DropPredicate> ImpressionsPredicate() const;
   // Idempotency records past their 24 h window (they answer nothing any more).
   std::shared_ptr<const storage::DropPredicate> IdempotencyPredicate() const;
 
@@ -160,6 +162,9 @@ class Collector {
             CollectorOptions options);
   absl::Status Recover();
   absl::Status ReplayTenant(TenantIid tid, std::string_view from_key);
+  // Append up to the point where popularity counts the events (under the append lock).
+  absl::Status AppendCounted(TenantIid tid, std::vector<Event>* events,
+                             const Idempotent* idempotent, const metering::UsageDelta* usage);
   absl::Status ReserveSeq(uint64_t n, uint64_t* first);
   absl::Status ExpireTenant(TenantIid tid, int64_t cutoff_ms);
   void CheckpointLoop();
@@ -187,9 +192,10 @@ class Collector {
   // known, INT64_MIN: look), so that a pass over many idle tenants seeks nothing.
   absl::flat_hash_map<TenantIid, std::string> expired_ ABSL_GUARDED_BY(seq_mu_);
   absl::flat_hash_map<TenantIid, int64_t> next_expiry_ms_ ABSL_GUARDED_BY(seq_mu_);
-  // Held by a whole expiry pass and by a checkpoint, so a checkpoint never sees a pass half
-  // done.
+  // Held by each expiry chunk, a checkpoint and an erasure: a checkpoint sees popularity and
+  // the expiry keys agree, and an event is taken out once.
   absl::Mutex expire_mu_ ABSL_ACQUIRED_BEFORE(append_mu_);
+  std::atomic<bool> stop_expiry_{false};
 
   absl::Mutex idem_mu_;
   absl::flat_hash_set<std::string> idem_in_flight_ ABSL_GUARDED_BY(idem_mu_);
