@@ -87,6 +87,13 @@ absl::StatusOr<std::string> ResolveImportPath(const ApiServices& s, const std::s
     return absl::OkStatus();
   }));
   if (!path || path->empty()) return absl::InvalidArgumentError("\"path\" is required");
+  // The OS reads a path up to its first NUL: "/a\u0000b" would import /a. Control characters
+  // are no part of a real model folder's name either.
+  for (char ch : *path) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      return absl::InvalidArgumentError("\"path\" must not contain control characters");
+    }
+  }
   for (std::string_view part : util::Split(*path, '/')) {
     if (part == "..") return absl::InvalidArgumentError("\"path\" must not contain \"..\"");
   }

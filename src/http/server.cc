@@ -48,6 +48,30 @@ Method ToMethod(bhttp::verb v) {
   }
 }
 
+// A request the parser refused for its syntax (a bad request line, header, Content-Length or
+// chunk), as opposed to a connection closed or cut short: worth a 400 before closing.
+bool IsMalformedRequest(const beast::error_code& ec) {
+  if (ec.category() != bhttp::make_error_code(bhttp::error::bad_method).category()) return false;
+  switch (static_cast<bhttp::error>(ec.value())) {
+    case bhttp::error::bad_line_ending:
+    case bhttp::error::bad_method:
+    case bhttp::error::bad_target:
+    case bhttp::error::bad_version:
+    case bhttp::error::bad_field:
+    case bhttp::error::bad_value:
+    case bhttp::error::bad_content_length:
+    case bhttp::error::bad_transfer_encoding:
+    case bhttp::error::bad_chunk:
+    case bhttp::error::bad_chunk_extension:
+    case bhttp::error::bad_obs_fold:
+    case bhttp::error::multiple_content_length:
+    case bhttp::error::unexpected_body:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool IsValidRequestId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
@@ -221,7 +245,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       req_.admitted_mono_ns = MonoNs();
       return Refuse(TooLargeError("request headers exceed the limit"));
     }
-    if (ec) return CloseNow();  // EOF, timeout, reset, garbage: nothing to answer
+    if (IsMalformedRequest(ec)) {
+      busy_ = true;
+      req_.request_id = NewRequestId();
+      req_.admitted_mono_ns = MonoNs();
+      return Refuse(
+          absl::InvalidArgumentError(util::StrCat("malformed HTTP request: ", ec.message())));
+    }
+    if (ec) return CloseNow();  // EOF, timeout, reset: nobody to answer
     busy_ = true;
     server_->in_flight_.fetch_add(1);
     counted_in_flight_ = true;
@@ -367,9 +398,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       DiscardUpload();
       return Refuse(TooLargeError("request body exceeds the limit"));
     }
+    if (IsMalformedRequest(ec)) {
+      DiscardUpload();
+      return Refuse(
+          absl::InvalidArgumentError(util::StrCat("malformed HTTP request body: ", ec.message())));
+    }
     if (ec) {
       DiscardUpload();
-      return CloseNow();  // truncated or timed out: the client is gone or broken
+      return CloseNow();  // truncated or timed out: the client is gone
     }
     if (file_parser_) {
       file_parser_->get().body().close();

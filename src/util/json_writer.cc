@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "util/text.h"
+
 namespace recd::util {
 
 void AppendJsonString(std::string* out, std::string_view s) {
@@ -11,6 +13,20 @@ void AppendJsonString(std::string* out, std::string_view s) {
   size_t run = 0;  // Start of the pending run of bytes that need no escape.
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // JSON text is UTF-8: a well-formed sequence passes, any other byte (an error message
+      // quoting a bad id or path, say) becomes U+FFFD, so every answer stays parseable.
+      uint32_t cp = 0;
+      const size_t len = Utf8SequenceAt(s, i, &cp);
+      if (len > 0) {
+        i += len - 1;
+        continue;
+      }
+      out->append(s.data() + run, i - run);
+      run = i + 1;
+      out->append("\\ufffd");
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run, i - run);
     run = i + 1;

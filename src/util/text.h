@@ -12,6 +12,10 @@ namespace recd::util {
 // characters U+0000-U+001F and U+007F-U+009F (SPEC 7.4).
 bool IsValidId(std::string_view s);
 
+// Length of the well-formed UTF-8 sequence at s[i] (no overlongs, no surrogates, at most
+// U+10FFFF), 0 if there is none; `*cp` receives its code point.
+size_t Utf8SequenceAt(std::string_view s, size_t i, uint32_t* cp);
+
 // Days since 1970-01-01 for a UTC calendar date, and back (proleptic Gregorian).
 int64_t DaysFromCivil(int y, unsigned m, unsigned d);
 void CivilFromDays(int64_t days, int* y, unsigned* m, unsigned* d);

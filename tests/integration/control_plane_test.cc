@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/test_env.h"
 
@@ -189,6 +190,39 @@ TEST_F(ControlPlane, BadRequestsGetTheirErrorAndChangeNothing) {
     }
   }
   EXPECT_EQ(TenantList(client_.get()), before);
+}
+
+// A request the HTTP parser refuses for its syntax gets a 400 naming it (and the connection
+// closes), not a silent close; nothing is stored.
+TEST_F(ControlPlane, MalformedHttpIsAnswered400) {
+  const std::string auth =
+      "Authorization: Bearer " + std::string(DaemonProcess::kAdminToken) + "\r\n";
+  const std::vector<std::string> requests = {
+      "POST /v1/admin/tenants HTTP/1.1\r\nHost: x\r\n" + auth +
+          "Content-Length: abc\r\n\r\n{\"id\":\"bad1\"}",
+      "POST /v1/admin/tenants HTTP/1.1\r\nHost: x\r\n" + auth +
+          "Content-Length: 13\r\nContent-Length: 14\r\n\r\n{\"id\":\"bad2\"}",
+      "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n",
+      "POST /v1/admin/tenants HTTP/1.1\r\nHost: x\r\n" + auth +
+          "Transfer-Encoding: chunked\r\n\r\nzz\r\n{\"id\":\"bad3\"}\r\n0\r\n\r\n",
+  };
+  for (const std::string& raw : requests) {
+    HttpClient c(daemon_.port());
+    HttpResult r = c.SendRaw(raw);
+    EXPECT_EQ(r.status, 400) << raw;
+    if (r.status == 400) {
+      EXPECT_EQ(Str(Json(r.body)["error"]["code"]), "invalid_argument") << r.body;
+      EXPECT_NE(r.body.find("malformed HTTP request"), std::string::npos) << r.body;
+    }
+    EXPECT_EQ(r.Header("connection"), "close") << raw;
+  }
+  Json list(AdminCall("GET", "/v1/admin/tenants").body);
+  EXPECT_EQ(list["tenants"].get_array().size(), 0u) << "nothing was created";
+  // An error that quotes bytes that are not UTF-8 stays valid JSON.
+  HttpResult bad = AdminCall("GET", "/v1/admin/tenants/%ff");
+  EXPECT_EQ(bad.status, 404);
+  EXPECT_EQ(Str(Json(bad.body)["error"]["code"]), "not_found") << bad.body;
 }
 
 TEST_F(ControlPlane, OversizedBodyIsRefusedFromHeadersWithoutReadingIt) {

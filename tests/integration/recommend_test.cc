@@ -599,6 +599,10 @@ TEST_F(RecommendTest, PathImportWithoutModelRootTakesAbsoluteFolders) {
   EXPECT_EQ(put("rel", "v7").status, 400);
   EXPECT_EQ(put("dots", dir.Sub("v7") + "/../v7").status, 400);
   EXPECT_EQ(put("tmp", "/tmp").status, 400) << "not a model folder";
+  // A NUL would end the path for the OS: "<v7>\u0000junk" must not import <v7>.
+  r = put("nul", dir.Sub("v7") + "\\u0000junk");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("control characters"), std::string::npos) << r.body;
   Json list(AdminCall("GET", "/v1/admin/tenants/acme/models").body);
   EXPECT_EQ(list["models"].get_array().size(), 1u);
 }

@@ -46,6 +46,17 @@ TEST(JsonWriter, EscapesControlCharactersAndQuotes) {
   EXPECT_EQ(out, R"({"a\"b":"x\n\u0001y","n":-3,"l":[0.5,true,null]})");
 }
 
+// JSON text is UTF-8: well-formed sequences pass unchanged, any other byte becomes U+FFFD.
+TEST(JsonWriter, ReplacesBytesThatAreNotUtf8) {
+  std::string out;
+  AppendJsonString(&out, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\x85");
+  EXPECT_EQ(out, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xc2\x85\"");
+  out.clear();
+  // A lone 0xff, an overlong '/', a surrogate, a cut sequence at the end.
+  AppendJsonString(&out, "a\xff b\xc0\xaf c\xed\xa0\x80 d\xe2\x82");
+  EXPECT_EQ(out, R"("a\ufffd b\ufffd\ufffd c\ufffd\ufffd\ufffd d\ufffd\ufffd")");
+}
+
 TEST(Coding, BigEndianKeysSortNumerically) {
   std::string a, b;
   PutFixed64BE(&a, 255);
