@@ -1,7 +1,6 @@
 #include "http/request.h"
 
 #include "util/strings.h"
-#include "util/strings.h"
 
 namespace recd::http {
 

@@ -291,7 +291,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (match.route == nullptr) {
       if (!match.allow.empty()) {
         Response r = ErrorResponse(MethodNotAllowedError(
-            util::StrCat(MethodName(req_.method), " is not allowed on ", req_.path)));
+            util::StrCat(std::string_view(msg.method_string().data(), msg.method_string().size()),
+                         " is not allowed on ", req_.path)));
         r.headers.emplace_back("Allow", match.allow);
         return RefuseWith(std::move(r));
       }

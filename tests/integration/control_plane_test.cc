@@ -219,6 +219,11 @@ TEST_F(ControlPlane, MalformedHttpIsAnswered400) {
   }
   Json list(AdminCall("GET", "/v1/admin/tenants").body);
   EXPECT_EQ(list["tenants"].get_array().size(), 0u) << "nothing was created";
+  // A method recd does not know is named as sent.
+  HttpClient c(daemon_.port());
+  HttpResult foo = c.SendRaw("FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(foo.status, 405);
+  EXPECT_NE(foo.body.find("FOO is not allowed on /healthz"), std::string::npos) << foo.body;
   // An error that quotes bytes that are not UTF-8 stays valid JSON.
   HttpResult bad = AdminCall("GET", "/v1/admin/tenants/%ff");
   EXPECT_EQ(bad.status, 404);
