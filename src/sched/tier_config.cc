@@ -187,7 +187,7 @@ absl::Status SetQuotaField(QuotaOverrides* o, std::string_view name, bool clear,
       return absl::OkStatus();
     }
     RECD_RETURN_IF_ERROR(NeedNumber(name, number, 0, 1e9, false));
-    *field = *number;
+    *field = *number + 0.0;  // -0 is 0 (and shows as 0)
     return absl::OkStatus();
   };
   if (name == "recommendations_per_s") return set_dbl(&o->recommendations_per_s);

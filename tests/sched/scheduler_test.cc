@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -240,6 +241,9 @@ TEST(QuotaOverrides, EveryFieldRoundTripsAndPoolSettingsGiveAPoolOfItsOwn) {
     ASSERT_TRUE(SetQuotaField(&o, f, false, 5, std::nullopt).ok()) << f;
   }
   ASSERT_TRUE(SetQuotaField(&o, "model_memory", false, std::nullopt, "locked").ok());
+  QuotaOverrides zero;
+  ASSERT_TRUE(SetQuotaField(&zero, "events_per_s", false, -0.0, std::nullopt).ok());
+  EXPECT_FALSE(std::signbit(*zero.events_per_s)) << "-0 is stored as 0";
   EXPECT_FALSE(SetQuotaField(&o, "nice", false, 20, std::nullopt).ok());
   EXPECT_FALSE(SetQuotaField(&o, "pool", false, std::nullopt, "solo").ok());
   EXPECT_FALSE(SetQuotaField(&o, "cpus", false, 1, std::nullopt).ok()) << "per tier only";
