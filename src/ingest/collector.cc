@@ -592,15 +592,24 @@ absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
     }
     auto it = db_->NewIterator(storage::Cf::kEvents, nullptr, end);
     std::string last;
-    size_t n = 0;
-    for (it.Seek(start); it.Valid() && n < kExpireChunk; it.Next(), ++n) {
-      RECD_ASSIGN_OR_RETURN(Event e, DecodeLog(it.key(), it.value()));
-      popularity_.Add(tid, e.item, e.type, e.ts, -1);
+    std::vector<Event> chunk;
+    for (it.Seek(start); it.Valid() && chunk.size() < kExpireChunk; it.Next()) {
       last.assign(it.key());
+      absl::StatusOr<Event> e = DecodeLog(it.key(), it.value());
+      if (!e.ok()) {
+        // What cannot be read cannot be taken out; expiry moves past it rather than stall.
+        RECD_LOG(Warning) << "tenant " << tid
+                          << ": unreadable log record skipped by expiry: " << e.status();
+        continue;
+      }
+      chunk.push_back(*std::move(e));
     }
+    // The whole chunk is read before any of it is taken out: an error leaves popularity and
+    // the expiry key as they were, so the next pass retries the same chunk.
     RECD_RETURN_IF_ERROR(it.status());
     more = it.Valid();
-    taken += n;
+    for (const Event& e : chunk) popularity_.Add(tid, e.item, e.type, e.ts, -1);
+    taken += chunk.size();
     if (!last.empty()) {
       absl::MutexLock lock(&seq_mu_);
       expired_[tid] = std::move(last);
@@ -618,7 +627,13 @@ absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
   auto next = db_->NewIterator(storage::Cf::kEvents, nullptr,
                                storage::PrefixSuccessor(storage::TenantKey(tid)));
   next.Seek(end);
-  RECD_RETURN_IF_ERROR(next.status());
+  if (!next.status().ok()) {
+    absl::MutexLock lock(&seq_mu_);
+    auto slot = next_expiry_ms_.find(tid);
+    if (slot != next_expiry_ms_.end())
+      slot->second = std::numeric_limits<int64_t>::min();  // look again
+    return next.status();
+  }
   int64_t next_ms = std::numeric_limits<int64_t>::max();
   if (next.Valid() && next.key().size() == 20) {
     next_ms = static_cast<int64_t>(
@@ -635,29 +650,32 @@ absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
 
 absl::Status Collector::Checkpoint() {
   absl::MutexLock expiring(&expire_mu_);
-  absl::WriterMutexLock exclusive(&append_mu_);
-  storage::Batch batch = db_->NewBatch();
-  absl::flat_hash_map<TenantIid, std::string> positions;
   absl::flat_hash_map<TenantIid, std::string> expired;
   {
-    absl::MutexLock lock(&seq_mu_);
-    positions = position_;
-    expired = expired_;
+    absl::WriterMutexLock exclusive(&append_mu_);
+    storage::Batch batch = db_->NewBatch();
+    absl::flat_hash_map<TenantIid, std::string> positions;
+    {
+      absl::MutexLock lock(&seq_mu_);
+      positions = position_;
+      expired = expired_;
+    }
+    for (const auto& [tid, position] : positions) {
+      std::string v;
+      util::PutLengthPrefixed(&v, position);
+      v.append(popularity_.Serialize(tid));
+      batch.Put(storage::Cf::kState, StateKey(tid, kPopularityState), v);
+      auto it = expired.find(tid);
+      batch.Put(storage::Cf::kState, StateKey(tid, kExpiredState),
+                it == expired.end() ? std::string() : it->second);
+    }
+    if (batch.Count() == 0) return absl::OkStatus();
+    RECD_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/false));
   }
-  for (const auto& [tid, position] : positions) {
-    std::string v;
-    util::PutLengthPrefixed(&v, position);
-    v.append(popularity_.Serialize(tid));
-    batch.Put(storage::Cf::kState, StateKey(tid, kPopularityState), v);
-    auto it = expired.find(tid);
-    batch.Put(storage::Cf::kState, StateKey(tid, kExpiredState),
-              it == expired.end() ? std::string() : it->second);
-  }
-  if (batch.Count() == 0) return absl::OkStatus();
-  // Synced: compaction may drop the log events this checkpoint stops counting, so it must not
-  // be lost to a power failure while the events are gone (every 30 s, one fsync).
-  RECD_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
-  // Only now may compaction drop what popularity has stopped counting.
+  // Compaction may drop the log events this checkpoint stops counting, so the checkpoint must
+  // be durable first (a power failure must not lose it while the events are gone). The fsync
+  // runs outside the append lock: appends never wait on it (SPEC 7.5).
+  RECD_RETURN_IF_ERROR(syncer_.Sync());
   for (auto& [tid, key] : expired) retention_->SetExpiredThrough(tid, std::move(key));
   return absl::OkStatus();
 }

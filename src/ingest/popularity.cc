@@ -23,17 +23,17 @@ double Popularity::Exponent(int64_t delta_ms) const {
   return static_cast<double>(delta_ms) / (weights_.half_life_s * 1000.0);
 }
 
-Popularity::Table* Popularity::GetTable(TenantIid tid, bool create) {
+std::shared_ptr<Popularity::Table> Popularity::GetTable(TenantIid tid, bool create) {
   absl::MutexLock lock(&mu_);
   auto it = tables_.find(tid);
-  if (it != tables_.end()) return it->second.get();
+  if (it != tables_.end()) return it->second;
   if (!create) return nullptr;
-  return (tables_[tid] = std::make_unique<Table>()).get();
+  return tables_[tid] = std::make_shared<Table>();
 }
 
 void Popularity::Add(TenantIid tid, std::string_view item, std::string_view type, int64_t ts_ms,
                      double sign) {
-  Table* t = GetTable(tid, true);
+  std::shared_ptr<Table> t = GetTable(tid, true);
   const double w = sign * weights_.Weight(type);
   absl::MutexLock lock(&t->mu);
   if (t->scores.empty() && t->landmark_ms == 0) t->landmark_ms = ts_ms;
@@ -60,7 +60,7 @@ void Popularity::Add(TenantIid tid, std::string_view item, std::string_view type
 std::vector<ScoredItem> Popularity::Top(TenantIid tid, size_t k, int64_t now_ms,
                                         absl::FunctionRef<bool(std::string_view)> skip) {
   std::vector<ScoredItem> out;
-  Table* t = GetTable(tid, false);
+  std::shared_ptr<Table> t = GetTable(tid, false);
   if (t == nullptr || k == 0) return out;
   std::shared_ptr<const std::vector<std::pair<std::string, double>>> sorted;
   double scale = 1;
@@ -102,7 +102,7 @@ std::vector<TenantIid> Popularity::Tenants() {
 
 std::string Popularity::Serialize(TenantIid tid) {
   std::string out;
-  Table* t = GetTable(tid, false);
+  std::shared_ptr<Table> t = GetTable(tid, false);
   if (t == nullptr) return out;
   absl::MutexLock lock(&t->mu);
   util::PutVarint64(&out, 2);  // format (1 had no event counts)
@@ -141,7 +141,7 @@ absl::Status Popularity::Restore(TenantIid tid, std::string_view in) {
     }
     scores.emplace(item, Table::Entry{v, static_cast<int64_t>(events)});
   }
-  Table* t = GetTable(tid, true);
+  std::shared_ptr<Table> t = GetTable(tid, true);
   absl::MutexLock lock(&t->mu);
   t->landmark_ms = static_cast<int64_t>(landmark);
   t->scores = std::move(scores);

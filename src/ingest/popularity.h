@@ -66,12 +66,13 @@ class Popularity {
     int64_t sorted_at_ms ABSL_GUARDED_BY(mu) = 0;
     bool dirty ABSL_GUARDED_BY(mu) = true;
   };
-  Table* GetTable(TenantIid tid, bool create);
+  // Shared: a caller keeps its table alive while DropTenant (offboarding) removes it.
+  std::shared_ptr<Table> GetTable(TenantIid tid, bool create);
   double Exponent(int64_t delta_ms) const;
 
   const PopularityWeights weights_;
   absl::Mutex mu_;
-  absl::flat_hash_map<TenantIid, std::unique_ptr<Table>> tables_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<TenantIid, std::shared_ptr<Table>> tables_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace recd::ingest
