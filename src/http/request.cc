@@ -82,20 +82,8 @@ absl::StatusOr<std::vector<std::string>> SplitPath(std::string_view path) {
   return segments;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view q) {
-  std::vector<std::pair<std::string, std::string>> out;
-  bool malformed = false;
-  ParseQueryLenient(q, &out, &malformed);
-  if (malformed) {
-    return absl::InvalidArgumentError(util::StrCat("malformed escape in query parameter"));
-  }
-  return out;
-}
-
-void ParseQueryLenient(std::string_view q, std::vector<std::pair<std::string, std::string>>* out,
-                       bool* malformed) {
-  *malformed = false;
-  if (q.empty()) return;
+absl::Status ParseQuery(std::string_view q, std::vector<std::pair<std::string, std::string>>* out) {
+  absl::Status status;
   for (std::string_view part : util::Split(q, '&')) {
     if (part.empty()) continue;
     size_t eq = part.find('=');
@@ -104,11 +92,12 @@ void ParseQueryLenient(std::string_view q, std::vector<std::pair<std::string, st
     auto dk = PercentDecode(k, true);
     auto dv = PercentDecode(v, true);
     if (!dk.ok() || !dv.ok()) {
-      *malformed = true;
+      status = absl::InvalidArgumentError("malformed escape in query parameter");
       continue;
     }
     out->emplace_back(std::move(*dk), std::move(*dv));
   }
+  return status;
 }
 
 }  // namespace recd::http

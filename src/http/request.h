@@ -62,12 +62,10 @@ struct Response {
 // Splits "/a/b%2Fc" into {"a", "b/c"} (split first, then decode each segment once).
 // InvalidArgument for malformed escapes or a decoded segment that is not valid UTF-8.
 absl::StatusOr<std::vector<std::string>> SplitPath(std::string_view path);
-// application/x-www-form-urlencoded: '+' is a space, %XX escapes.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view q);
-// The pairs of `q` that decode, skipping the others (*malformed then true): enough to find
-// the credentials of a request that will be refused for its query after admission.
-void ParseQueryLenient(std::string_view q, std::vector<std::pair<std::string, std::string>>* out,
-                       bool* malformed);
+// application/x-www-form-urlencoded: '+' is a space, %XX escapes. Appends every pair that
+// decodes to *out; InvalidArgument if one did not (the others are still there: enough to find
+// the credentials of a request that is refused for its query after admission).
+absl::Status ParseQuery(std::string_view q, std::vector<std::pair<std::string, std::string>>* out);
 absl::StatusOr<std::string> PercentDecode(std::string_view s, bool plus_is_space);
 
 }  // namespace recd::http

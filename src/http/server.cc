@@ -239,18 +239,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec, std::size_t) {
-    if (ec == bhttp::error::header_limit) {
-      busy_ = true;
-      req_.request_id = NewRequestId();
-      req_.admitted_mono_ns = MonoNs();
-      return Refuse(TooLargeError("request headers exceed the limit"));
-    }
-    if (IsMalformedRequest(ec)) {
+    if (ec == bhttp::error::header_limit || IsMalformedRequest(ec)) {
       busy_ = true;
       req_.request_id = NewRequestId();
       req_.admitted_mono_ns = MonoNs();
       return Refuse(
-          absl::InvalidArgumentError(util::StrCat("malformed HTTP request: ", ec.message())));
+          ec == bhttp::error::header_limit
+              ? TooLargeError("request headers exceed the limit")
+              : absl::InvalidArgumentError(util::StrCat("malformed HTTP request: ", ec.message())));
     }
     if (ec) return CloseNow();  // EOF, timeout, reset: nobody to answer
     busy_ = true;
@@ -274,14 +270,16 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     size_t qpos = target.find('?');
     req_.path = std::string(target.substr(0, qpos));
     auto segments = SplitPath(req_.path);
-    absl::Status path_status;
+    // 400s that SPEC 7.4 orders after route, credentials, rate, size and media type (a malformed
+    // path or query, a malformed X-Request-Timeout-Ms): noted here, refused after those checks.
+    absl::Status deferred;
     if (segments.ok()) {
       req_.segments = std::move(*segments);
     } else {
       if (req_.path.empty() || req_.path[0] != '/') return Refuse(segments.status());
       // A malformed escape is a 400, after route, credentials and rate (SPEC 7.4): route on
       // the raw segments, admit, then refuse.
-      path_status = segments.status();
+      deferred = segments.status();
       for (std::string_view raw : util::Split(std::string_view(req_.path).substr(1), '/')) {
         auto decoded = PercentDecode(raw, /*plus_is_space=*/false);
         req_.segments.push_back(decoded.ok() ? std::move(*decoded) : std::string(raw));
@@ -300,17 +298,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     route_ = match.route;
     req_.params = std::move(match.params);
-    // A malformed query is a 400, which SPEC 7.4 puts after credentials, scope and rate: the
-    // request is admitted with the pairs that decode (a good `?key=` still counts), then
-    // refused.
-    absl::Status query_status;
-    if (qpos != std::string_view::npos) {
-      bool malformed = false;
-      ParseQueryLenient(target.substr(qpos + 1), &req_.query, &malformed);
-      if (malformed) {
-        query_status = absl::InvalidArgumentError("malformed escape in query parameter");
-      }
-    }
+    // The request is admitted with the query pairs that decode: a good `?key=` still counts.
+    if (qpos != std::string_view::npos)
+      deferred.Update(ParseQuery(target.substr(qpos + 1), &req_.query));
 
     auto ticket = server_->gatekeeper_->Admit(*route_, req_);
     if (!ticket.ok()) return Refuse(ticket.status());
@@ -343,9 +333,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
             "model uploads take application/x-tar, application/gzip or application/json"));
       }
     }
-    if (!path_status.ok()) return Refuse(path_status);
-    if (!query_status.ok()) return Refuse(query_status);
-    if (!ticket_.deferred_error.ok()) return Refuse(ticket_.deferred_error);
+    deferred.Update(ticket_.deferred_error);
+    if (!deferred.ok()) return Refuse(deferred);
     if (file_body) {
       // Each staged upload holds a file in the data dir and a control thread: cap them.
       if (server_->active_uploads_.fetch_add(1) >= server_->options_.max_concurrent_uploads) {
@@ -395,14 +384,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBody(beast::error_code ec, std::size_t) {
-    if (ec == bhttp::error::body_limit) {
+    if (ec == bhttp::error::body_limit || IsMalformedRequest(ec)) {
       DiscardUpload();
-      return Refuse(TooLargeError("request body exceeds the limit"));
-    }
-    if (IsMalformedRequest(ec)) {
-      DiscardUpload();
-      return Refuse(
-          absl::InvalidArgumentError(util::StrCat("malformed HTTP request body: ", ec.message())));
+      return Refuse(ec == bhttp::error::body_limit
+                        ? TooLargeError("request body exceeds the limit")
+                        : absl::InvalidArgumentError(
+                              util::StrCat("malformed HTTP request body: ", ec.message())));
     }
     if (ec) {
       DiscardUpload();

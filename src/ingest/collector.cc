@@ -24,8 +24,12 @@ constexpr std::string_view kSeqHwmKey = "seq_hwm";
 constexpr std::string_view kPopularityState = "popularity";
 // The newest log key popularity no longer counts (expired), checkpointed with it.
 constexpr std::string_view kExpiredState = "popularity_expired";
-// Events taken out of popularity per hold of the append lock during an expiry pass.
+// Events taken out of popularity per hold of expire_mu_ during an expiry pass.
 constexpr size_t kExpireChunk = 4096;
+// Values of Collector::next_expiry_ms_ other than a time: no event can expire (none past the
+// last pass), or unknown (look on the next pass).
+constexpr int64_t kNoExpiry = std::numeric_limits<int64_t>::max();
+constexpr int64_t kLookForExpiry = std::numeric_limits<int64_t>::min();
 constexpr uint64_t kSeqBlock = 1 << 20;
 constexpr int64_t kIdempotencyWindowMs = 24 * 3600 * 1000;
 
@@ -35,38 +39,26 @@ std::string IdempotencyKey(TenantIid tid, std::string_view key) {
   return storage::TenantKey(tid, key);
 }
 
-class EventsDrop final : public storage::DropPredicate {
+// The log and the impressions (same key layout): past the tenant's retention cutoff, or of an
+// offboarded tenant. The log also waits until popularity no longer counts an event (its
+// checkpointed expiry point); popularity never counts impressions.
+class LogDrop final : public storage::DropPredicate {
  public:
-  explicit EventsDrop(const Retention* r) : retention_(r) {}
+  LogDrop(const Retention* r, bool wait_for_popularity)
+      : retention_(r), wait_for_popularity_(wait_for_popularity) {}
   bool ShouldDrop(std::string_view key, std::string_view) const override {
-    if (key.size() != 20) return false;
-    auto received =
-        static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
+    const std::optional<int64_t> received = LogKeyReceived(key);
+    if (!received) return false;
     const TenantIid tid = storage::KeyTenant(key);
     const int64_t cutoff = retention_->CutoffMs(tid);
     if (cutoff == std::numeric_limits<int64_t>::max()) return true;  // offboarded
-    // An expired event goes once popularity no longer counts it (checkpointed).
-    return received < cutoff && retention_->LogKeyExpiredThrough(tid, key);
+    return *received < cutoff &&
+           (!wait_for_popularity_ || retention_->LogKeyExpiredThrough(tid, key));
   }
 
  private:
   const Retention* retention_;
-};
-
-// Impressions: the log's key layout and retention, without the popularity hold (popularity
-// never counts impressions).
-class ImpressionsDrop final : public storage::DropPredicate {
- public:
-  explicit ImpressionsDrop(const Retention* r) : retention_(r) {}
-  bool ShouldDrop(std::string_view key, std::string_view) const override {
-    if (key.size() != 20) return false;
-    auto received =
-        static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
-    return received < retention_->CutoffMs(storage::KeyTenant(key));
-  }
-
- private:
-  const Retention* retention_;
+  const bool wait_for_popularity_;
 };
 
 class IdempotencyDrop final : public storage::DropPredicate {
@@ -146,11 +138,11 @@ bool Retention::LogKeyExpiredThrough(TenantIid tid, std::string_view log_key) co
 }
 
 std::shared_ptr<const storage::DropPredicate> Retention::EventsPredicate() const {
-  return std::make_shared<EventsDrop>(this);
+  return std::make_shared<LogDrop>(this, /*wait_for_popularity=*/true);
 }
 
 std::shared_ptr<const storage::DropPredicate> Retention::ImpressionsPredicate() const {
-  return std::make_shared<ImpressionsDrop>(this);
+  return std::make_shared<LogDrop>(this, /*wait_for_popularity=*/false);
 }
 
 std::shared_ptr<const storage::DropPredicate> Retention::HistoryPredicate() const {
@@ -327,7 +319,7 @@ absl::Status Collector::Recover() {
         expired_[tid] = *expired;
         retention_->SetExpiredThrough(tid, *std::move(expired));
       }
-      next_expiry_ms_[tid] = std::numeric_limits<int64_t>::min();
+      next_expiry_ms_[tid] = kLookForExpiry;
     }
     RECD_RETURN_IF_ERROR(ReplayTenant(tid, from));
     ++tenants;
@@ -361,8 +353,7 @@ absl::Status Collector::ReplayTenant(TenantIid tid, std::string_view from_key) {
   absl::MutexLock lock(&seq_mu_);
   if (!last.empty()) {
     position_[tid] = last;
-    const int64_t received =
-        static_cast<int64_t>(util::DecodeFixed64BE(last.data() + storage::kTenantPrefixBytes));
+    const int64_t received = LogKeyReceived(last).value_or(0);
     int64_t prev = last_received_.load();
     while (received > prev && !last_received_.compare_exchange_weak(prev, received)) {
     }
@@ -434,7 +425,7 @@ absl::Status Collector::AppendCounted(TenantIid tid, std::vector<Event>* events,
     std::string& pos = position_[tid];
     if (last_key > pos) pos = std::move(last_key);
     auto [next, fresh] = next_expiry_ms_.try_emplace(tid, received);
-    if (!fresh && next->second == std::numeric_limits<int64_t>::max()) next->second = received;
+    if (!fresh && next->second == kNoExpiry) next->second = received;
   }
   return absl::OkStatus();
 }
@@ -549,7 +540,7 @@ absl::Status Collector::ExpireEvents() {
   {
     absl::MutexLock lock(&seq_mu_);
     for (const auto& [tid, next] : next_expiry_ms_) {
-      if (next != std::numeric_limits<int64_t>::max()) due.push_back(tid);
+      if (next != kNoExpiry) due.push_back(tid);
     }
   }
   absl::Status first_error;
@@ -622,7 +613,7 @@ absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
     absl::MutexLock lock(&seq_mu_);
     auto slot = next_expiry_ms_.find(tid);
     if (slot == next_expiry_ms_.end()) return absl::OkStatus();
-    slot->second = std::numeric_limits<int64_t>::max();
+    slot->second = kNoExpiry;
   }
   auto next = db_->NewIterator(storage::Cf::kEvents, nullptr,
                                storage::PrefixSuccessor(storage::TenantKey(tid)));
@@ -630,15 +621,10 @@ absl::Status Collector::ExpireTenant(TenantIid tid, int64_t cutoff_ms) {
   if (!next.status().ok()) {
     absl::MutexLock lock(&seq_mu_);
     auto slot = next_expiry_ms_.find(tid);
-    if (slot != next_expiry_ms_.end())
-      slot->second = std::numeric_limits<int64_t>::min();  // look again
+    if (slot != next_expiry_ms_.end()) slot->second = kLookForExpiry;
     return next.status();
   }
-  int64_t next_ms = std::numeric_limits<int64_t>::max();
-  if (next.Valid() && next.key().size() == 20) {
-    next_ms = static_cast<int64_t>(
-        util::DecodeFixed64BE(next.key().data() + storage::kTenantPrefixBytes));
-  }
+  const int64_t next_ms = next.Valid() ? LogKeyReceived(next.key()).value_or(kNoExpiry) : kNoExpiry;
   {
     absl::MutexLock lock(&seq_mu_);
     auto slot = next_expiry_ms_.find(tid);
@@ -691,12 +677,11 @@ void Collector::CheckpointLoop() {
         absl::Milliseconds(std::min<int64_t>(1000, options_.checkpoint_interval_ms)));
     if (stopping_) return;
     stop_mu_.Unlock();
-    absl::Status st = ExpireEvents();
-    if (!st.ok()) RECD_LOG(Warning) << "popularity expiry: " << st;
+    ExpireEvents().IgnoreError();  // each tenant's failure is logged where it happens
     const auto now = std::chrono::steady_clock::now();
     if (now - last_checkpoint >= std::chrono::milliseconds(options_.checkpoint_interval_ms)) {
       last_checkpoint = now;
-      st = Checkpoint();
+      absl::Status st = Checkpoint();
       if (!st.ok()) RECD_LOG(Warning) << "popularity checkpoint: " << st;
     }
     stop_mu_.Lock();

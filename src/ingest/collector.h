@@ -188,8 +188,8 @@ class Collector {
   // Per tenant, the newest log key counted in popularity: where a checkpoint's replay starts.
   absl::flat_hash_map<TenantIid, std::string> position_ ABSL_GUARDED_BY(seq_mu_);
   // Per tenant, the newest log key whose event was taken back out of popularity on expiry
-  // (absent: none yet), and the `received` of the next event that can expire (INT64_MAX: none
-  // known, INT64_MIN: look), so that a pass over many idle tenants seeks nothing.
+  // (absent: none yet), and the `received` of the next event that can expire (kNoExpiry: none
+  // known, kLookForExpiry: look), so that a pass over many idle tenants seeks nothing.
   absl::flat_hash_map<TenantIid, std::string> expired_ ABSL_GUARDED_BY(seq_mu_);
   absl::flat_hash_map<TenantIid, int64_t> next_expiry_ms_ ABSL_GUARDED_BY(seq_mu_);
   // Held by each expiry chunk, a checkpoint and an erasure: a checkpoint sees popularity and

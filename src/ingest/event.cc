@@ -47,13 +47,16 @@ std::string EncodeLogValue(const Event& e) {
   return v;
 }
 
+std::optional<int64_t> LogKeyReceived(std::string_view key) {
+  if (key.size() != storage::kTenantPrefixBytes + 16) return std::nullopt;
+  return static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
+}
+
 absl::StatusOr<Event> DecodeLog(std::string_view key, std::string_view value) {
   Event e;
-  if (key.size() != storage::kTenantPrefixBytes + 16) {
-    return absl::DataLossError("corrupt event log key");
-  }
-  e.received =
-      static_cast<int64_t>(util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes));
+  const std::optional<int64_t> received = LogKeyReceived(key);
+  if (!received) return absl::DataLossError("corrupt event log key");
+  e.received = *received;
   e.seq = util::DecodeFixed64BE(key.data() + storage::kTenantPrefixBytes + 8);
   std::string_view user, item, type, rid;
   uint64_t ts = 0;

@@ -37,6 +37,8 @@ bool IsValidEventId(std::string_view id);  // 1..128 bytes, UTF-8, no control ch
 
 // Log (events CF): tid | received (8 BE) | seq (8 BE) -> user, item, type, ts, request_id.
 std::string LogKey(TenantIid tid, int64_t received, uint64_t seq);
+// `received` of a log key (also of an impression key, same layout); nullopt if it is not one.
+std::optional<int64_t> LogKeyReceived(std::string_view key);
 std::string EncodeLogValue(const Event& e);
 absl::StatusOr<Event> DecodeLog(std::string_view key, std::string_view value);
 

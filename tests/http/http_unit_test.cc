@@ -35,13 +35,16 @@ TEST(Request, PathIsSplitBeforeDecoding) {
 }
 
 TEST(Request, QueryIsFormDecodedAndKeepsRepeats) {
-  auto q = ParseQuery("user=u+1&exclude=a&exclude=b%26c&k=10");
-  ASSERT_TRUE(q.ok());
   Request r;
-  r.query = *q;
+  ASSERT_TRUE(ParseQuery("user=u+1&exclude=a&exclude=b%26c&k=10", &r.query).ok());
   EXPECT_EQ(r.Query("user").value(), "u 1");
   EXPECT_EQ(r.QueryAll("exclude"), (std::vector<std::string_view>{"a", "b&c"}));
   EXPECT_FALSE(r.Query("nope").has_value());
+  // A malformed pair is an error, and the pairs that decode are kept.
+  std::vector<std::pair<std::string, std::string>> partial;
+  EXPECT_FALSE(ParseQuery("key=abc&k=%zz", &partial).ok());
+  ASSERT_EQ(partial.size(), 1u);
+  EXPECT_EQ(partial[0].second, "abc");
 }
 
 TEST(ErrorResponse, MapsCodesAndRetryAfter) {

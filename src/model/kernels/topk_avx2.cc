@@ -71,8 +71,13 @@ inline __m256 Score8F32(const float* p, size_t stride, uint32_t nr, const float*
   return ScoreRowsF32(rows, q, chunks);
 }
 
-// Lane i: the integer dot of int8 rows[i] with a 16-bit query, 16 elements per step.
-inline __m256i ScoreRowsI8(const int8_t* const* rows, const int16_t* q16, uint32_t chunks) {
+// Integer dots of `nr` (<= 8) consecutive int8 rows with a 16-bit query, 16 elements per
+// step; lanes >= nr repeat row 0.
+inline __m256i Score8I8(const int8_t* p, size_t stride, uint32_t nr, const int16_t* q16,
+                        uint32_t chunks) {
+  const int8_t* rows[8];
+#pragma GCC unroll 16
+  for (uint32_t i = 0; i < 8; ++i) rows[i] = p + (i < nr ? i : 0) * stride;
   __m256i acc[8];
 #pragma GCC unroll 16
   for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_si256();
@@ -86,15 +91,6 @@ inline __m256i ScoreRowsI8(const int8_t* const* rows, const int16_t* q16, uint32
     }
   }
   return Reduce8I(acc);
-}
-
-// Integer dots of `nr` (<= 8) consecutive int8 rows; lanes >= nr repeat row 0.
-inline __m256i Score8I8(const int8_t* p, size_t stride, uint32_t nr, const int16_t* q16,
-                        uint32_t chunks) {
-  const int8_t* rows[8];
-#pragma GCC unroll 16
-  for (uint32_t i = 0; i < 8; ++i) rows[i] = p + (i < nr ? i : 0) * stride;
-  return ScoreRowsI8(rows, q16, chunks);
 }
 
 // Before the heap is full every valid lane is a candidate; after, only lanes above the root.
